@@ -1,0 +1,11 @@
+/*
+ * commands.h: the `logrelay` subcommands. Each lives in its own cmd_*.c and
+ * is listed once in the table in main.c. A command returns the process exit
+ * status (0 ok, 1 failure, 2 usage error).
+ */
+#ifndef LR_COMMANDS_H
+#define LR_COMMANDS_H
+
+int lr_cmd_version(int argc, char **argv);
+
+#endif

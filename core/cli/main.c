@@ -1,0 +1,45 @@
+/* main.c: `logrelay <command> [options]`: dispatch to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+typedef struct lr_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} lr_command;
+
+static const lr_command commands[] = {
+    {"version", "print the version, ABI version and build signature", lr_cmd_version},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: logrelay <command> [options]\n\ncommands:\n", out);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n`logrelay <command> --help` describes each command.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "-V"))
+        name = "version";
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (!strcmp(commands[i].name, name))
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "logrelay: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return 2;
+}

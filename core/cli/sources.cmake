@@ -1,0 +1,1 @@
+list(APPEND LR_CLI_SOURCES cli/main.c cli/cmd_version.c)

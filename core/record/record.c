@@ -1,0 +1,223 @@
+/* record.c: see record.h. */
+#include "record/record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "record/json_encode.h"
+
+#define LR_RECORD_DEFAULT_ARENA 1024u
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint)
+{
+    /* One malloc holds the record, its raw copy and the first arena block:
+     * room for the fields of a typical line and its JSON encoding. */
+    size_t inline_cap = raw_len + 1 + (arena_hint ? arena_hint : raw_len * 2 + LR_RECORD_DEFAULT_ARENA);
+    lr_record *rec = malloc(sizeof *rec + inline_cap);
+    if (!rec) {
+        fputs("logrelay: out of memory\n", stderr);
+        abort();
+    }
+    memset(rec, 0, sizeof *rec);
+    lr_arena_init(&rec->arena, rec->inline_buf, inline_cap);
+    atomic_init(&rec->refs, 1);
+    atomic_init(&rec->pending, 0);
+    rec->ev.size = sizeof rec->ev;
+    rec->ev.raw = lr_arena_memdup(&rec->arena, raw, raw_len);
+    rec->ev.raw_len = raw_len;
+    rec->ev.timestamp_ms = wall_ms();
+    rec->ev.source = "";
+    rec->ev.partition = -1;
+    rec->ev.offset = -1;
+    rec->ev.format = "raw";
+    rec->root.kind = LR_VAL_OBJECT;
+    rec->ev.fields = &rec->root;
+    return rec;
+}
+
+void lr_record_ref(lr_record *rec)
+{
+    atomic_fetch_add_explicit(&rec->refs, 1, memory_order_relaxed);
+}
+
+void lr_record_unref(lr_record *rec)
+{
+    if (!rec)
+        return;
+    if (atomic_fetch_sub_explicit(&rec->refs, 1, memory_order_acq_rel) == 1) {
+        lr_arena_release(&rec->arena);
+        free(rec);
+    }
+}
+
+void *lr_record_alloc(lr_record *rec, size_t n)
+{
+    return lr_arena_alloc(&rec->arena, n);
+}
+
+const char *lr_record_str(lr_record *rec, const char *s, size_t n)
+{
+    return lr_arena_memdup(&rec->arena, s, n);
+}
+
+lr_member *lr_record_members(lr_record *rec, size_t n)
+{
+    lr_member *m = lr_arena_alloc(&rec->arena, n * sizeof *m);
+    memset(m, 0, n * sizeof *m);
+    return m;
+}
+
+void lr_record_set_root(lr_record *rec, lr_member *members, size_t count)
+{
+    rec->root.kind = LR_VAL_OBJECT;
+    rec->root.len = (uint32_t)count;
+    rec->root.u.members = members;
+    rec->ev.json = NULL;
+    rec->ev.json_len = 0;
+}
+
+void lr_record_set_parse_error(lr_record *rec, const char *format, const char *reason)
+{
+    char ts[25];
+    lr_format_rfc3339_ms(rec->ev.timestamp_ms, ts);
+    lr_member *m = lr_record_members(rec, 3);
+    m[0].key = "@timestamp";
+    m[0].key_len = 10;
+    m[0].value = lr_value_string(lr_record_str(rec, ts, 24), 24);
+    m[1].key = "message";
+    m[1].key_len = 7;
+    m[1].value = lr_value_string(rec->ev.raw, rec->ev.raw_len);
+    m[2].key = "parse_error";
+    m[2].key_len = 11;
+    size_t rl = strlen(reason);
+    m[2].value = lr_value_string(lr_record_str(rec, reason, rl), rl);
+    lr_record_set_root(rec, m, 3);
+    rec->ev.parse_failed = true;
+    if (format)
+        rec->ev.format = format;
+}
+
+void lr_record_encode_json(lr_record *rec)
+{
+    if (rec->ev.json)
+        return;
+    /* Encode into a per-thread scratch buffer, then one copy into the arena:
+     * the record keeps a single allocation block in the common case. */
+    static _Thread_local lr_buf scratch;
+    if (!scratch.max)
+        lr_buf_init(&scratch, 0);
+    lr_buf_reset(&scratch);
+    if (!lr_json_encode_value(&scratch, &rec->root)) {
+        rec->ev.json = "{\"parse_error\":\"record too large to encode\"}";
+        rec->ev.json_len = strlen(rec->ev.json);
+        return;
+    }
+    rec->ev.json = lr_arena_memdup(&rec->arena, scratch.data, scratch.len);
+    rec->ev.json_len = scratch.len;
+}
+
+void lr_record_set_source(lr_record *rec, const char *source)
+{
+    rec->ev.source = lr_arena_memdup(&rec->arena, source, strlen(source));
+}
+
+void lr_record_set_key(lr_record *rec, const void *key, size_t key_len)
+{
+    if (!key) {
+        rec->ev.key = NULL;
+        rec->ev.key_len = 0;
+        return;
+    }
+    rec->ev.key = lr_arena_memdup(&rec->arena, key, key_len);
+    rec->ev.key_len = key_len;
+}
+
+const lr_value *lr_value_get_key(const lr_value *obj, const char *key, size_t key_len)
+{
+    if (!obj || obj->kind != LR_VAL_OBJECT)
+        return NULL;
+    for (uint32_t i = 0; i < obj->len; i++) {
+        const lr_member *m = &obj->u.members[i];
+        if (m->key_len == key_len && memcmp(m->key, key, key_len) == 0)
+            return &m->value;
+    }
+    return NULL;
+}
+
+const lr_value *lr_value_get_path(const lr_value *v, const char *path, size_t path_len)
+{
+    if (!v)
+        return NULL;
+    if (v->kind == LR_VAL_ARRAY) {
+        for (uint32_t i = 0; i < v->len; i++) {
+            const lr_value *r = lr_value_get_path(&v->u.items[i], path, path_len);
+            if (r)
+                return r;
+        }
+        return NULL;
+    }
+    if (v->kind != LR_VAL_OBJECT)
+        return NULL;
+    const lr_value *whole = lr_value_get_key(v, path, path_len);
+    if (whole)
+        return whole;
+    /* Try each dot as a split point, shortest head first. */
+    for (size_t i = 0; i < path_len; i++) {
+        if (path[i] != '.')
+            continue;
+        const lr_value *head = lr_value_get_key(v, path, i);
+        if (head) {
+            const lr_value *r = lr_value_get_path(head, path + i + 1, path_len - i - 1);
+            if (r)
+                return r;
+        }
+    }
+    return NULL;
+}
+
+void lr_format_rfc3339_ms(int64_t ms, char out[25])
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int msec = (int)(ms - secs * 1000);
+    /* civil-from-days (Howard Hinnant's algorithm): no gmtime_r, no locale, no TZ */
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t sod = secs - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2)
+        y++;
+    if (y < 0 || y > 9999) {
+        memcpy(out, "0000-01-01T00:00:00.000Z", 25);
+        return;
+    }
+    /* fixed layout, written by hand: this runs once per record */
+    int fields[7] = {(int)y, (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), msec};
+    static const char layout[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
+    memcpy(out, layout, 25);
+    static const int pos[7] = {0, 5, 8, 11, 14, 17, 20};
+    static const int width[7] = {4, 2, 2, 2, 2, 2, 3};
+    for (int f = 0; f < 7; f++) {
+        int v = fields[f];
+        for (int k = width[f] - 1; k >= 0; k--) {
+            out[pos[f] + k] = (char)('0' + v % 10);
+            v /= 10;
+        }
+    }
+}

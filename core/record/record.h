@@ -1,0 +1,104 @@
+/*
+ * record.h: the record model. A record is one log message after parsing: the
+ * raw bytes, typed fields (a tree of lr_value, see logrelay.h), metadata, and
+ * one cached JSON encoding shared by every output.
+ *
+ * Memory: everything a record points to lives in its own arena and is freed
+ * whole when the last reference goes (lr_record_unref). Parsers build fields
+ * with lr_record_alloc/lr_record_str and never free anything.
+ *
+ * Threading: a record is built and encoded by the pipeline thread; after it
+ * has been handed to output queues it is read-only, and only the reference
+ * count and the completion count change (atomically).
+ */
+#ifndef LR_RECORD_H
+#define LR_RECORD_H
+
+#include <logrelay/logrelay.h>
+#include <stdatomic.h>
+
+#include "util/arena.h"
+
+typedef struct lr_record lr_record;
+
+/* Who to tell when every output has finished with a record (the Kafka
+ * partition tracker, the replay counter). Called once, on whichever thread
+ * finished last. */
+typedef void (*lr_record_done_fn)(lr_record *rec, void *origin);
+
+struct lr_record {
+    lr_event ev;               /* the public view; ev.fields == &root */
+    lr_value root;             /* an object */
+    atomic_uint refs;
+    atomic_uint pending;       /* outputs that still hold this record, +1 while routing */
+    lr_record_done_fn done;
+    void *origin;              /* opaque to the record: passed to done */
+    lr_arena arena;
+    char inline_buf[];         /* first arena block, sized at creation */
+};
+
+/* New record whose raw bytes are a copy of raw[0..raw_len) (NUL-terminated
+ * in the arena). refs = 1, no fields (root is an empty object), timestamp =
+ * now, partition/offset = -1. `arena_hint` sizes the first arena block beyond
+ * the raw copy (0 picks a default). Caller owns the reference. */
+lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint);
+void lr_record_ref(lr_record *rec);
+/* Drops a reference; frees the record with its arena at zero. */
+void lr_record_unref(lr_record *rec);
+
+/* Arena memory owned by the record. */
+void *lr_record_alloc(lr_record *rec, size_t n);
+/* NUL-terminated arena copy of s[0..n). */
+const char *lr_record_str(lr_record *rec, const char *s, size_t n);
+/* A member array of n zeroed entries owned by the record. */
+lr_member *lr_record_members(lr_record *rec, size_t n);
+/* Set the root object (members must be record-owned or static). */
+void lr_record_set_root(lr_record *rec, lr_member *members, size_t count);
+
+/* Mark the record as not parsed: fields become {"@timestamp", "message":
+ * raw, "parse_error": reason}; ev.parse_failed = true. `reason` is copied. */
+void lr_record_set_parse_error(lr_record *rec, const char *format, const char *reason);
+
+/* Encode ev.fields to ev.json once (no-op if already encoded). */
+void lr_record_encode_json(lr_record *rec);
+
+/* Record metadata setters (strings are copied into the arena). */
+void lr_record_set_source(lr_record *rec, const char *source);
+void lr_record_set_key(lr_record *rec, const void *key, size_t key_len);
+
+/* Value helpers for builders. */
+static inline lr_value lr_value_string(const char *s, size_t n)
+{
+    lr_value v = {.kind = LR_VAL_STRING, .len = (uint32_t)n, .u.s = s};
+    return v;
+}
+static inline lr_value lr_value_int(int64_t i)
+{
+    lr_value v = {.kind = LR_VAL_INT, .u.i = i};
+    return v;
+}
+static inline lr_value lr_value_float(double f)
+{
+    lr_value v = {.kind = LR_VAL_FLOAT, .u.f = f};
+    return v;
+}
+static inline lr_value lr_value_bool(bool b)
+{
+    lr_value v = {.kind = LR_VAL_BOOL, .u.b = b};
+    return v;
+}
+
+/* Look a dotted path up under an object value. A key containing dots is
+ * matched literally first ("a.b" as one key), then as a path. Arrays are
+ * searched element by element (the first element that has the rest of the
+ * path wins), so "transaction.messages.message" works whether messages is an
+ * object (the provider's split records) or an array (plain ModSecurity).
+ * With duplicate keys the first wins. NULL when absent. */
+const lr_value *lr_value_get_path(const lr_value *obj, const char *path, size_t path_len);
+/* One member of an object by exact key; NULL when absent. */
+const lr_value *lr_value_get_key(const lr_value *obj, const char *key, size_t key_len);
+
+/* "2020-09-14T12:44:19.000Z" (24 chars + NUL) from Unix epoch milliseconds. */
+void lr_format_rfc3339_ms(int64_t ms, char out[25]);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * expr.h: route conditions (`when:`). Compiled once at load into a small
+ * tree; regexes are PCRE2, compiled once with a match limit. Evaluation is
+ * read-only and thread-safe.
+ *
+ * Grammar (lowest to highest precedence):
+ *   or  ->  and ( "or" and )*
+ *   and ->  not ( "and" not )*
+ *   not ->  "not" not | cmp
+ *   cmp ->  operand ( ("=="|"!="|"<"|"<="|">"|">="|"=~"|"!~") operand | "in" "[" literal ("," literal)* "]" )?
+ *   operand -> literal | path | "exists" "(" path ")" | "(" or ")"
+ *   path -> name ("." name)* where name is [A-Za-z_@][A-Za-z0-9_@-]* or "[" "quoted" "]";
+ *           a quoted string is a literal, so `content-type` is written as [\"content-type\"] or content-type
+ *           (a '-' inside a name is part of the name; subtraction does not exist).
+ * Semantics are documented in docs/routes.md.
+ */
+#ifndef LR_EXPR_H
+#define LR_EXPR_H
+
+#include <logrelay/logrelay.h>
+#include <stddef.h>
+
+typedef struct lr_expr lr_expr;
+
+/* Compile `text`. On error returns NULL, sets *err_col to the 1-based column
+ * inside text and writes the message to err. */
+lr_expr *lr_expr_compile(const char *text, int *err_col, char *err, size_t errlen);
+/* True when the event matches. A missing field makes a comparison false
+ * (and `!=` true); see docs/routes.md. */
+bool lr_expr_eval(const lr_expr *e, const lr_value *fields);
+void lr_expr_free(lr_expr *e);
+
+#endif

@@ -1,0 +1,2 @@
+logrelay_unit_test(test_json_encode)
+logrelay_unit_test(test_record)
