@@ -1,0 +1,1 @@
+list(APPEND LR_CORE_SOURCES input/kafka_offsets.c)
