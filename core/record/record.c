@@ -60,6 +60,17 @@ void lr_record_unref(lr_record *rec)
     }
 }
 
+void lr_record_hold(lr_record *rec, unsigned n)
+{
+    atomic_fetch_add_explicit(&rec->pending, n, memory_order_relaxed);
+}
+
+void lr_record_finish(lr_record *rec)
+{
+    if (atomic_fetch_sub_explicit(&rec->pending, 1, memory_order_acq_rel) == 1 && rec->done)
+        rec->done(rec, rec->origin);
+}
+
 void *lr_record_alloc(lr_record *rec, size_t n)
 {
     return lr_arena_alloc(&rec->arena, n);

@@ -46,6 +46,12 @@ void lr_record_ref(lr_record *rec);
 /* Drops a reference; frees the record with its arena at zero. */
 void lr_record_unref(lr_record *rec);
 
+/* Completion: the pipeline sets `pending` to the number of holders (+1 while
+ * routing); each holder calls lr_record_finish once when done with the
+ * record. The last one calls rec->done(rec, rec->origin). Thread-safe. */
+void lr_record_hold(lr_record *rec, unsigned n);
+void lr_record_finish(lr_record *rec);
+
 /* Arena memory owned by the record. */
 void *lr_record_alloc(lr_record *rec, size_t n);
 /* NUL-terminated arena copy of s[0..n). */

@@ -1,0 +1,157 @@
+/*
+ * pipeline.c: parse -> route -> enqueue for one message, and the per-message
+ * completion count that turns "every output finished every record of this
+ * message" into one done() call for the input.
+ * Threading: submit on the input thread; record_done on any thread.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/pipeline_internal.h"
+
+typedef struct msg_tracker {
+    atomic_uint remaining; /* records of this message not yet finished */
+    lr_msg_done_fn done;
+    void *origin;
+    lr_pipeline *pipeline;
+} msg_tracker;
+
+struct lr_pipeline {
+    const lr_routes *routes;
+    lr_queue *const *queues;
+    size_t nqueues;
+    lr_route_target *targets;
+    lr_record **emitted; /* records of the message being submitted */
+    size_t nemitted, cap_emitted;
+    lr_parse_stats stats;
+    uint64_t messages, records, unrouted;
+    atomic_uint_fast64_t inflight;
+};
+
+lr_pipeline *lr_pipeline_create(const lr_routes *routes, lr_queue *const *queues, size_t nqueues)
+{
+    lr_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    p->routes = routes;
+    p->queues = queues;
+    p->nqueues = nqueues;
+    p->targets = calloc(nqueues + 1, sizeof *p->targets);
+    p->cap_emitted = 8;
+    p->emitted = malloc(p->cap_emitted * sizeof *p->emitted);
+    if (!p->targets || !p->emitted)
+        abort();
+    return p;
+}
+
+void lr_pipeline_destroy(lr_pipeline *p)
+{
+    if (!p)
+        return;
+    free(p->targets);
+    free(p->emitted);
+    free(p);
+}
+
+static void collect(lr_record *rec, void *arg)
+{
+    lr_pipeline *p = arg;
+    if (p->nemitted == p->cap_emitted) {
+        p->cap_emitted *= 2;
+        p->emitted = realloc(p->emitted, p->cap_emitted * sizeof *p->emitted);
+        if (!p->emitted)
+            abort();
+    }
+    p->emitted[p->nemitted++] = rec;
+}
+
+static void record_done(lr_record *rec, void *origin)
+{
+    (void)rec;
+    msg_tracker *t = origin;
+    if (atomic_fetch_sub_explicit(&t->remaining, 1, memory_order_acq_rel) != 1)
+        return;
+    lr_pipeline *p = t->pipeline;
+    if (t->done)
+        t->done(t->origin);
+    atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_relaxed);
+    free(t);
+}
+
+void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
+                        const lr_msg_meta *meta, lr_msg_done_fn done, void *origin)
+{
+    p->nemitted = 0;
+    lr_parse_message(fmt, opt, msg, len, &p->stats, collect, p);
+    p->messages++;
+    msg_tracker *t = malloc(sizeof *t);
+    if (!t)
+        abort();
+    atomic_init(&t->remaining, (unsigned)p->nemitted);
+    t->done = done;
+    t->origin = origin;
+    t->pipeline = p;
+    atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
+    if (p->nemitted == 0) { /* parsers always emit; be safe anyway */
+        atomic_init(&t->remaining, 1);
+        record_done(NULL, t);
+        return;
+    }
+    for (size_t i = 0; i < p->nemitted; i++) {
+        lr_record *rec = p->emitted[i];
+        if (meta) {
+            if (meta->source)
+                lr_record_set_source(rec, meta->source);
+            rec->ev.partition = meta->partition;
+            rec->ev.offset = meta->offset;
+            if (meta->key)
+                lr_record_set_key(rec, meta->key, meta->key_len);
+        }
+        rec->done = record_done;
+        rec->origin = t;
+        lr_record_hold(rec, 1); /* routing guard: done cannot fire while we still push */
+        size_t n = lr_routes_dispatch(p->routes, rec, p->targets, p->nqueues + 1);
+        for (size_t k = 0; k < n; k++)
+            lr_queue_push(p->queues[p->targets[k].output], rec, p->targets[k].ev);
+        if (n == 0)
+            p->unrouted++;
+        p->records++;
+        lr_record_finish(rec);
+        lr_record_unref(rec);
+    }
+}
+
+bool lr_pipeline_congested(lr_pipeline *p)
+{
+    for (size_t i = 0; i < p->nqueues; i++) {
+        if (lr_queue_congested(p->queues[i]))
+            return true;
+    }
+    return false;
+}
+
+uint64_t lr_pipeline_inflight(lr_pipeline *p)
+{
+    return atomic_load_explicit(&p->inflight, memory_order_relaxed);
+}
+
+const lr_parse_stats *lr_pipeline_parse_stats(const lr_pipeline *p)
+{
+    return &p->stats;
+}
+
+uint64_t lr_pipeline_messages(const lr_pipeline *p)
+{
+    return p->messages;
+}
+
+uint64_t lr_pipeline_records(const lr_pipeline *p)
+{
+    return p->records;
+}
+
+uint64_t lr_pipeline_unrouted(const lr_pipeline *p)
+{
+    return p->unrouted;
+}
