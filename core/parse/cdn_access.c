@@ -1,0 +1,359 @@
+/*
+ * cdn_access.c: the provider's CDN access log, all three layouts of its grok
+ * patterns, detected per line:
+ *
+ *   main: CLIENT - USER [TIME] "VERB REQ VER" STATUS BYTES "UA" HITMISS "CTYPE" "LAYER" REQTIME "CLIENTID"
+ *         "REFERER" FWDPROTO COUNTRY
+ *   vod:  CLIENT - USER [TIME] VOD_HOST "VERB REQ VER" STATUS BYTES "REFERER" "UA" "CTYPE" "HITMISS" "LAYER"
+ *         "CLIENTID" REQTIME FWDPROTO [COUNTRY]
+ *
+ * A hand-written single pass over the line: no regex, no allocation per
+ * field (one member array per record; strings point into the record's raw
+ * copy unless a \" or \\ escape has to be decoded). Field names are the grok
+ * capture names; see docs/parsers.md for where and why we differ from the grok.
+ *
+ * Threading: stateless, any thread.
+ */
+#include <string.h>
+
+#include "parse/numparse.h"
+#include "parse/parse_internal.h"
+#include "parse/timeparse.h"
+
+#define CDN_MAX_FIELDS 18
+
+typedef struct cdn_scan {
+    const char *p;   /* cursor */
+    const char *end; /* end of the line, CR/LF stripped */
+    lr_record *rec;
+    lr_member *m;
+    size_t n;
+    const char *reason; /* why the line failed (static) */
+} cdn_scan;
+
+static inline void add_member(cdn_scan *c, const char *key, size_t klen, lr_value v)
+{
+    lr_member *m = &c->m[c->n++];
+    m->key = key;
+    m->key_len = (uint32_t)klen;
+    m->value = v;
+}
+
+#define ADD_STR(c, key, s, n) add_member(c, key, sizeof key - 1, lr_value_string(s, n))
+#define ADD_INT(c, key, i) add_member(c, key, sizeof key - 1, lr_value_int(i))
+
+static inline bool fail(cdn_scan *c, const char *reason)
+{
+    c->reason = reason;
+    return false;
+}
+
+/* An unquoted field: up to the next space or the end of the line. */
+static inline void token(cdn_scan *c, const char **s, size_t *n)
+{
+    const char *q = memchr(c->p, ' ', (size_t)(c->end - c->p));
+    if (!q)
+        q = c->end;
+    *s = c->p;
+    *n = (size_t)(q - c->p);
+    c->p = q;
+}
+
+/* The single space between two fields; false (the line is truncated) when
+ * nothing follows it. */
+static inline bool sep(cdn_scan *c, const char *missing_next)
+{
+    if (c->p >= c->end || c->p + 1 >= c->end)
+        return fail(c, missing_next);
+    c->p++; /* fields end at a space or at the end of the line, so this is ' ' */
+    return true;
+}
+
+/* Copy of [b, e) with \" and \\ decoded (other backslashes are kept: nginx's
+ * \xHH stays readable text). */
+static const char *unescape(cdn_scan *c, const char *b, const char *e, size_t *n)
+{
+    char *dst = lr_record_alloc(c->rec, (size_t)(e - b));
+    char *d = dst;
+    while (b < e) {
+        if (b[0] == '\\' && b + 1 < e && (b[1] == '"' || b[1] == '\\')) {
+            *d++ = b[1];
+            b += 2;
+        } else {
+            *d++ = *b++;
+        }
+    }
+    *n = (size_t)(d - dst);
+    return dst;
+}
+
+/*
+ * A quoted field at c->p. The closing quote is the first '"' that is not
+ * escaped (odd run of backslashes before it) and is followed by a space or
+ * the end of the line; a stray unescaped quote inside the text is kept.
+ */
+static bool quoted(cdn_scan *c, const char *expected, const char *unterminated, const char **s, size_t *n)
+{
+    if (c->p >= c->end || *c->p != '"')
+        return fail(c, expected);
+    const char *b = c->p + 1, *q = b, *e = c->end;
+    for (;;) {
+        q = memchr(q, '"', (size_t)(e - q));
+        if (!q)
+            return fail(c, unterminated);
+        const char *t = q;
+        while (t > b && t[-1] == '\\')
+            t--;
+        if (((q - t) & 1) == 0 && (q + 1 == e || q[1] == ' '))
+            break;
+        q++;
+    }
+    c->p = q + 1;
+    if (memchr(b, '\\', (size_t)(q - b))) {
+        *s = unescape(c, b, q, n);
+    } else {
+        *s = b;
+        *n = (size_t)(q - b);
+    }
+    return true;
+}
+
+/* Field-specific reasons are static literals, counted by text. */
+#define QUOTED(c, name, s, n)                                                                            \
+    quoted(c, "expected quoted field '" name "'", "unterminated quoted field '" name "'", s, n)
+#define SEP(c, next) sep(c, "missing field '" next "'")
+
+static bool unsigned_int(const char *s, size_t n, int64_t *out)
+{
+    if (n == 0 || n > 18)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static inline bool is_word(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* "VERB REQ VER": the verb is the leading word, the version the last
+ * space-separated part, the request all between (spaces included). Anything
+ * else ("-", a TLS handshake) is kept whole as `request`. */
+static void request_line(cdn_scan *c, const char *s, size_t n)
+{
+    size_t v = 0;
+    while (v < n && is_word((unsigned char)s[v]))
+        v++;
+    if (v == 0 || v == n || s[v] != ' ') {
+        ADD_STR(c, "request", s, n);
+        return;
+    }
+    ADD_STR(c, "verb", s, v);
+    const char *r = s + v + 1, *e = s + n;
+    const char *ls = memrchr(r, ' ', (size_t)(e - r));
+    if (!ls) {
+        ADD_STR(c, "request", r, (size_t)(e - r)); /* HTTP/0.9: no version */
+        return;
+    }
+    ADD_STR(c, "request", r, (size_t)(ls - r));
+    if (e - ls > 1)
+        ADD_STR(c, "httpversion", ls + 1, (size_t)(e - ls - 1));
+}
+
+static bool requesttime(cdn_scan *c)
+{
+    const char *s;
+    size_t n;
+    double d;
+    token(c, &s, &n);
+    if (!lr_parse_double(s, n, false, &d))
+        return fail(c, "bad requesttime");
+    add_member(c, "requesttime", 11, lr_value_float(d));
+    return true;
+}
+
+/* FWDPROTO [COUNTRY] at the end of both layouts. Anything after the country
+ * is ignored, as the grok's trailing (.*) does. */
+static bool proto_country(cdn_scan *c)
+{
+    const char *s;
+    size_t n;
+    token(c, &s, &n);
+    if (n)
+        ADD_STR(c, "forwardedproto", s, n);
+    if (c->p < c->end) {
+        c->p++;
+        token(c, &s, &n);
+        if (n)
+            ADD_STR(c, "country", s, n);
+    }
+    return true;
+}
+
+static bool main_layout(cdn_scan *c)
+{
+    const char *s;
+    size_t n;
+    if (!QUOTED(c, "useragent", &s, &n))
+        return false;
+    ADD_STR(c, "useragent", s, n);
+    if (!SEP(c, "hitmiss"))
+        return false;
+    token(c, &s, &n);
+    ADD_STR(c, "hitmiss", s, n);
+    if (!SEP(c, "content-type") || !QUOTED(c, "content-type", &s, &n))
+        return false;
+    ADD_STR(c, "content-type", s, n);
+    if (!SEP(c, "layer") || !QUOTED(c, "layer", &s, &n))
+        return false;
+    ADD_STR(c, "layer", s, n);
+    if (!SEP(c, "requesttime") || !requesttime(c))
+        return false;
+    if (!SEP(c, "clientid") || !QUOTED(c, "clientid", &s, &n))
+        return false;
+    ADD_STR(c, "clientid", s, n);
+    if (!SEP(c, "referer") || !QUOTED(c, "referer", &s, &n))
+        return false;
+    ADD_STR(c, "referer", s, n);
+    if (!SEP(c, "forwardedproto"))
+        return false;
+    return proto_country(c);
+}
+
+static bool vod_layout(cdn_scan *c)
+{
+    const char *s;
+    size_t n;
+    if (!QUOTED(c, "referer", &s, &n))
+        return false;
+    ADD_STR(c, "referer", s, n);
+    if (!SEP(c, "useragent") || !QUOTED(c, "useragent", &s, &n))
+        return false;
+    ADD_STR(c, "useragent", s, n);
+    if (!SEP(c, "content-type") || !QUOTED(c, "content-type", &s, &n))
+        return false;
+    ADD_STR(c, "content-type", s, n);
+    if (!SEP(c, "hitmiss") || !QUOTED(c, "hitmiss", &s, &n))
+        return false;
+    ADD_STR(c, "hitmiss", s, n);
+    if (!SEP(c, "layer") || !QUOTED(c, "layer", &s, &n))
+        return false;
+    ADD_STR(c, "layer", s, n);
+    if (!SEP(c, "clientid") || !QUOTED(c, "clientid", &s, &n))
+        return false;
+    ADD_STR(c, "clientid", s, n);
+    if (!SEP(c, "requesttime") || !requesttime(c))
+        return false;
+    if (!SEP(c, "forwardedproto"))
+        return false;
+    return proto_country(c);
+}
+
+/* CLIENT - USER [TIME] [VOD_HOST] "REQUEST" STATUS BYTES, then the layout's tail. */
+static bool scan_line(cdn_scan *c)
+{
+    const char *s = c->p, *e = c->end, *q, *p = s;
+    if (s == e)
+        return fail(c, "empty line");
+    /* CLIENT: up to the first " - " (the grok's lazy DATA: IPv6, host names
+     * and "a, b" forwarded lists all fit) */
+    for (;;) {
+        q = memchr(p, ' ', (size_t)(e - p));
+        if (!q || e - q < 3)
+            return fail(c, "no layout matched");
+        if (q[1] == '-' && q[2] == ' ')
+            break;
+        p = q + 1;
+    }
+    const char *client = s;
+    size_t client_n = (size_t)(q - s);
+    /* USER: up to the first " [" */
+    const char *user = p = q + 3;
+    for (;;) {
+        q = memchr(p, ' ', (size_t)(e - p));
+        if (!q || e - q < 2)
+            return fail(c, "no layout matched");
+        if (q[1] == '[')
+            break;
+        p = q + 1;
+    }
+    size_t user_n = (size_t)(q - user);
+    p = q + 2;
+    int64_t ts;
+    size_t used;
+    if (!lr_time_parse_clf(p, (size_t)(e - p), &ts, &used) || p + used >= e || p[used] != ']')
+        return fail(c, "bad timestamp");
+    p += used + 1;
+    if (p >= e || p + 1 >= e)
+        return fail(c, "missing field 'request'");
+    if (*p != ' ')
+        return fail(c, "bad timestamp");
+    c->p = p + 1;
+
+    c->m[c->n++] = lr_parse_timestamp_member(c->rec, ts);
+    c->rec->ev.timestamp_ms = ts;
+    ADD_STR(c, "clientip", client, client_n);
+    if (!(user_n == 1 && user[0] == '-'))
+        ADD_STR(c, "user", user, user_n);
+
+    bool vod = *c->p != '"';
+    if (vod) {
+        const char *h;
+        size_t hn;
+        token(c, &h, &hn);
+        if (c->p + 1 >= e)
+            return fail(c, "missing field 'request'");
+        if (c->p[1] != '"')
+            return fail(c, "no layout matched");
+        c->p++;
+        ADD_STR(c, "vod_host", h, hn);
+    }
+    const char *f;
+    size_t fn;
+    if (!QUOTED(c, "request", &f, &fn))
+        return false;
+    request_line(c, f, fn);
+
+    int64_t v;
+    if (!SEP(c, "statuscode"))
+        return false;
+    token(c, &f, &fn);
+    if (!unsigned_int(f, fn, &v))
+        return fail(c, "bad statuscode");
+    ADD_INT(c, "statuscode", v);
+    if (!SEP(c, "bytes"))
+        return false;
+    token(c, &f, &fn);
+    if (!(fn == 1 && f[0] == '-')) {
+        if (!unsigned_int(f, fn, &v))
+            return fail(c, "bad bytes");
+        ADD_INT(c, "bytes", v);
+    }
+    if (!(vod ? SEP(c, "referer") : SEP(c, "useragent")))
+        return false;
+    return vod ? vod_layout(c) : main_layout(c);
+}
+
+bool lr_cdn_access_fill(lr_record *rec, const char **reason)
+{
+    const char *s = rec->ev.raw, *e = s + rec->ev.raw_len;
+    while (e > s && (e[-1] == '\n' || e[-1] == '\r'))
+        e--;
+    cdn_scan c = {.p = s, .end = e, .rec = rec};
+    c.m = lr_record_alloc(rec, CDN_MAX_FIELDS * sizeof *c.m);
+    int64_t ingest = rec->ev.timestamp_ms;
+    if (!scan_line(&c)) {
+        rec->ev.timestamp_ms = ingest; /* a failed line carries its ingestion time */
+        *reason = c.reason;
+        return false;
+    }
+    lr_record_set_root(rec, c.m, c.n);
+    return true;
+}
