@@ -1,3 +1,9 @@
 # Kafka input: offset tracker unit tests; end-to-end tests against librdkafka's
 # mock cluster run in its own process (tests/helpers/mockcluster.c).
 logrelay_unit_test(test_kafka_offsets)
+logrelay_unit_test(test_demo_gen)
+
+# The mock cluster helper: $LR_BUILD/tests/mockcluster (serve | produce | offsets).
+add_executable(mockcluster ${CMAKE_CURRENT_SOURCE_DIR}/helpers/mockcluster.c)
+target_link_libraries(mockcluster PRIVATE lrcore)
+set_target_properties(mockcluster PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

@@ -1,1 +1,1 @@
-list(APPEND LR_CORE_SOURCES input/kafka_offsets.c)
+list(APPEND LR_CORE_SOURCES input/kafka_offsets.c input/demo_gen.c)
