@@ -19,6 +19,7 @@
 
 #include <logrelay/logrelay.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct lr_expr lr_expr;
 
@@ -29,5 +30,13 @@ lr_expr *lr_expr_compile(const char *text, int *err_col, char *err, size_t errle
  * (and `!=` true); see docs/routes.md. */
 bool lr_expr_eval(const lr_expr *e, const lr_value *fields);
 void lr_expr_free(lr_expr *e);
+
+/* The source text the expression was compiled from. */
+const char *lr_expr_text(const lr_expr *e);
+/* Regex matches that gave up (match/depth/heap limit): they count as no
+ * decision, so both =~ and !~ are false for that record. */
+uint64_t lr_expr_regex_failures(const lr_expr *e);
+/* 1-based column (in characters) of byte offset `off` in text. */
+size_t lr_expr_column(const char *text, size_t off);
 
 #endif

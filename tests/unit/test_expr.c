@@ -1,0 +1,536 @@
+/*
+ * Unit tests for route conditions (core/route/expr.c): precedence, the
+ * comparison rules across types, missing fields, regexes, `in`, exists(),
+ * field path spellings, and compile errors with their column.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "record/record.h"
+#include "route/expr.h"
+
+/* ------------------------------------------------------------------------ */
+/* Fixture: JSON text -> lr_value tree owned by a record's arena             */
+/* ------------------------------------------------------------------------ */
+
+static lr_value to_value(lr_record *rec, json_t *j)
+{
+    lr_value v = {0};
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(j), i = 0;
+        lr_member *m = lr_record_members(rec, n);
+        const char *k;
+        json_t *x;
+        json_object_foreach(j, k, x)
+        {
+            m[i].key = lr_record_str(rec, k, strlen(k));
+            m[i].key_len = (uint32_t)strlen(k);
+            m[i].value = to_value(rec, x);
+            i++;
+        }
+        v.kind = LR_VAL_OBJECT;
+        v.len = (uint32_t)n;
+        v.u.members = m;
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        lr_value *items = lr_record_alloc(rec, n * sizeof *items + 1);
+        for (size_t i = 0; i < n; i++)
+            items[i] = to_value(rec, json_array_get(j, i));
+        v.kind = LR_VAL_ARRAY;
+        v.len = (uint32_t)n;
+        v.u.items = items;
+        break;
+    }
+    case JSON_STRING:
+        v = lr_value_string(lr_record_str(rec, json_string_value(j), json_string_length(j)), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        v = lr_value_int(json_integer_value(j));
+        break;
+    case JSON_REAL:
+        v = lr_value_float(json_real_value(j));
+        break;
+    case JSON_TRUE:
+        v = lr_value_bool(true);
+        break;
+    case JSON_FALSE:
+        v = lr_value_bool(false);
+        break;
+    default:
+        v.kind = LR_VAL_NULL;
+        break;
+    }
+    return v;
+}
+
+static lr_record *record_from_json(const char *text)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+    if (!j)
+        fail_msg("bad fixture JSON: %s: %s", jerr.text, text);
+    lr_record *rec = lr_record_new(text, strlen(text), 0);
+    lr_value root = to_value(rec, j);
+    lr_record_set_root(rec, (lr_member *)root.u.members, root.len);
+    json_decref(j);
+    return rec;
+}
+
+/* Compile (must succeed) and evaluate against the record. */
+static bool eval_on(const char *expr, const lr_record *rec)
+{
+    char err[256];
+    int col = 0;
+    lr_expr *e = lr_expr_compile(expr, &col, err, sizeof err);
+    if (!e)
+        fail_msg("compile failed: %s: column %d: %s", expr, col, err);
+    bool r = lr_expr_eval(e, rec->ev.fields);
+    lr_expr_free(e);
+    return r;
+}
+
+#define assert_match(expr, rec) assert_true(eval_on(expr, rec))
+#define assert_no_match(expr, rec) assert_false(eval_on(expr, rec))
+
+/* A CDN access record as the cdn_access parser types it, and a provider WAF record. */
+static const char *access_json =
+    "{\"@timestamp\":\"2020-09-14T12:44:19.475Z\",\"clientip\":\"203.0.113.7\",\"verb\":\"GET\","
+    "\"statuscode\":503,\"bytes\":621,\"hitmiss\":\"miss\",\"layer\":\"L1\","
+    "\"content-type\":\"application/javascript\",\"requesttime\":0.000193,\"clientid\":\"83\","
+    "\"severity\":\"2\",\"cached\":true,\"note\":null,\"version\":\"10\"}";
+
+static const char *waf_json =
+    "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\",\"uri\":\"/wp-admin\","
+    "\"headers\":{\"Host\":\"example.org\",\"content-type\":\"text/html\",\"Cookie\":\"a=b\"}},"
+    "\"response\":{\"http_code\":403},"
+    "\"messages\":{\"message\":\"XSS Attack Detected via libinjection\","
+    "\"details\":{\"ruleId\":\"941100\",\"severity\":\"2\",\"tags\":[\"attack-xss\",\"OWASP_CRS\"]}}},"
+    "\"a.b\":\"dotted key\",\"odd key\":{\"x.y\":7}}";
+
+/* ModSecurity's own shape: messages is an array. */
+static const char *waf_array_json =
+    "{\"transaction\":{\"messages\":[{\"message\":\"first\",\"details\":{\"severity\":\"4\"}},"
+    "{\"message\":\"second\",\"details\":{\"ruleId\":\"942100\",\"severity\":\"2\"}}]}}";
+
+/* ------------------------------------------------------------------------ */
+/* Tests                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json("{\"a\":1,\"b\":0,\"c\":0}");
+    /* and binds tighter than or */
+    assert_match("a == 1 or b == 1 and c == 1", rec);
+    assert_no_match("(a == 1 or b == 1) and c == 1", rec);
+    assert_match("b == 1 and c == 1 or a == 1", rec);
+    /* not binds tighter than and */
+    assert_no_match("not a == 1 and b == 0", rec);
+    assert_match("not (a == 1 and b == 1)", rec);
+    assert_match("not not a == 1", rec);
+    assert_no_match("not (a == 1 or b == 1)", rec);
+    assert_match("((((a == 1))))", rec);
+    assert_match("a == 1 and b == 0 and c == 0 and not c == 1", rec);
+    assert_match("b == 1 or c == 1 or a == 1", rec);
+    assert_match("true", rec);
+    assert_no_match("false", rec);
+    assert_match("false or true", rec);
+    /* whitespace is free, newlines included (folded YAML) */
+    assert_match("a==1\n  and\tb==0", rec);
+    lr_record_unref(rec);
+}
+
+static void test_numbers_and_numeric_strings(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(access_json);
+    assert_match("statuscode >= 500", rec);
+    assert_match("statuscode == 503", rec);
+    assert_match("statuscode == \"503\"", rec); /* number vs numeric string: numeric */
+    assert_match("statuscode == 503.0", rec);
+    assert_match("statuscode < 600 and statuscode > 499", rec);
+    assert_no_match("statuscode < 500", rec);
+    assert_match("severity <= \"2\"", rec); /* both strings: bytewise, "2" <= "2" */
+    assert_match("severity <= 2", rec);     /* string field vs number: numeric */
+    assert_match("severity == 2", rec);
+    assert_no_match("severity > 2", rec);
+    assert_match("severity == 2.0", rec);
+    assert_no_match("severity == \"2.0\"", rec); /* two strings: bytes differ */
+    assert_match("clientid == 83", rec);
+    assert_match("requesttime < 0.001", rec);
+    assert_match("requesttime > 1.9e-4", rec);
+    assert_match("requesttime == \"0.000193\"", rec);
+    assert_match("bytes != 0", rec);
+    assert_match("-1 < bytes", rec);
+    /* a number against a non-numeric string is neither equal nor ordered */
+    assert_no_match("layer == 1", rec);
+    assert_match("layer != 1", rec);
+    assert_no_match("layer < 1", rec);
+    assert_no_match("layer >= 1", rec);
+    /* two strings compare by bytes: "10" sorts before "9" */
+    assert_match("version < \"9\"", rec);
+    assert_match("version > 9", rec); /* ... but numerically against a number */
+    lr_record_unref(rec);
+}
+
+static void test_strings_bools_null(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(access_json);
+    assert_match("layer == \"L1\"", rec);
+    assert_match("layer == 'L1'", rec);
+    assert_no_match("layer == \"l1\"", rec); /* case matters */
+    assert_match("layer < \"L2\"", rec);
+    assert_match("hitmiss != \"hit\"", rec);
+    assert_match("verb >= \"GET\" and verb <= \"GET\"", rec);
+    assert_no_match("verb < \"GET\"", rec);
+    assert_match("clientip > \"\"", rec);
+    assert_match("cached == true", rec);
+    assert_match("cached != false", rec);
+    assert_match("cached == \"true\"", rec);
+    assert_no_match("cached == 1", rec);  /* booleans are not numbers */
+    assert_no_match("cached > false", rec); /* booleans are not ordered */
+    assert_match("note == null", rec);
+    assert_no_match("note != null", rec);
+    assert_no_match("note == \"\"", rec);
+    assert_match("layer != null", rec);
+    lr_record_unref(rec);
+
+    rec = record_from_json("{\"q\":\"say \\\"hi\\\" \\\\ 'x'\"}");
+    assert_match("q == \"say \\\"hi\\\" \\\\ 'x'\"", rec);
+    assert_match("q == 'say \"hi\" \\\\ \\'x\\''", rec);
+    lr_record_unref(rec);
+}
+
+static void test_missing_fields(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(access_json);
+    assert_no_match("nope == 1", rec);
+    assert_no_match("nope == \"x\"", rec);
+    assert_no_match("nope == null", rec);
+    assert_match("nope != 1", rec);
+    assert_match("nope != null", rec);
+    assert_no_match("nope < 1", rec);
+    assert_no_match("nope <= 1", rec);
+    assert_no_match("nope > 1", rec);
+    assert_no_match("nope >= 1", rec);
+    assert_no_match("nope =~ \".*\"", rec);
+    assert_no_match("nope !~ \"x\"", rec);
+    assert_no_match("nope in [1, \"x\", null]", rec);
+    assert_no_match("exists(nope)", rec);
+    assert_match("not exists(nope)", rec);
+    assert_match("not nope == 1", rec);
+    assert_no_match("statuscode.deeper == 1", rec); /* a path through a scalar is missing too */
+    assert_no_match("nope == nope2", rec);
+    assert_match("nope != nope2", rec);
+    lr_record_unref(rec);
+}
+
+static void test_regex(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(access_json);
+    assert_match("clientip =~ \"^203\\.0\\.\"", rec);
+    assert_match("clientip =~ '^203\\.0\\.'", rec);
+    assert_match("clientip =~ \"\\d+\\.\\d+\"", rec); /* unknown escapes stay for PCRE2 */
+    assert_no_match("clientip =~ \"^10\\.\"", rec);
+    assert_match("clientip !~ \"^10\\.\"", rec);
+    assert_no_match("clientip !~ \"^203\"", rec);
+    assert_match("content-type =~ \"javascript$\"", rec);
+    assert_match("layer =~ \"(?i)^l1$\"", rec);
+    assert_no_match("layer =~ \"^l1$\"", rec);
+    /* numbers match their decimal text, booleans "true"/"false" */
+    assert_match("statuscode =~ \"^5\\d\\d$\"", rec);
+    assert_no_match("statuscode =~ \"^4\"", rec);
+    assert_match("requesttime =~ \"^0\\.000193$\"", rec);
+    assert_match("cached =~ \"^true$\"", rec);
+    /* null has no text: neither =~ nor !~ holds */
+    assert_no_match("note =~ \".*\"", rec);
+    assert_no_match("note !~ \"x\"", rec);
+    lr_record_unref(rec);
+
+    rec = record_from_json(waf_json);
+    assert_match("transaction.messages.details.ruleId =~ \"^94\"", rec);
+    assert_match("transaction.messages.message =~ \"XSS|SQLi\"", rec);
+    /* objects and arrays have no text either */
+    assert_no_match("transaction.request =~ \".*\"", rec);
+    assert_no_match("transaction.messages.details.tags !~ \"x\"", rec);
+    lr_record_unref(rec);
+
+    /* bytes that are not UTF-8 do not make the match fail */
+    lr_record *raw = lr_record_new("x", 1, 0);
+    lr_member *m = lr_record_members(raw, 1);
+    m[0].key = "msg";
+    m[0].key_len = 3;
+    m[0].value = lr_value_string("ab\xff\xfe" "cd", 6);
+    lr_record_set_root(raw, m, 1);
+    assert_match("msg =~ \"cd$\"", raw);
+    assert_match("msg =~ \"^ab\"", raw);
+    lr_record_unref(raw);
+}
+
+static void test_regex_match_limit(void **state)
+{
+    (void)state;
+    char subject[80];
+    memset(subject, 'a', 60);
+    memcpy(subject + 60, "!", 2);
+    char json[160];
+    snprintf(json, sizeof json, "{\"s\":\"%s\"}", subject);
+    lr_record *rec = record_from_json(json);
+    char err[256];
+    int col = 0;
+    /* catastrophic backtracking: must give up instead of spinning */
+    lr_expr *e = lr_expr_compile("s =~ \"^(a+)+$\"", &col, err, sizeof err);
+    assert_non_null(e);
+    assert_false(lr_expr_eval(e, rec->ev.fields));
+    assert_int_equal(lr_expr_regex_failures(e), 1);
+    lr_expr_free(e);
+    e = lr_expr_compile("s !~ \"^(a+)+$\"", &col, err, sizeof err);
+    assert_non_null(e);
+    assert_false(lr_expr_eval(e, rec->ev.fields)); /* no decision is not "does not match" */
+    assert_int_equal(lr_expr_regex_failures(e), 1);
+    lr_expr_free(e);
+    lr_record_unref(rec);
+}
+
+static void test_in_lists(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(access_json);
+    assert_match("statuscode in [500, 502, 503, 504]", rec);
+    assert_match("statuscode in [\"503\"]", rec);
+    assert_no_match("statuscode in [200, 404]", rec);
+    assert_match("verb in [\"GET\", \"HEAD\"]", rec);
+    assert_match("verb in ['POST','GET']", rec);
+    assert_no_match("verb in [\"get\"]", rec);
+    assert_match("severity in [1, 2]", rec);
+    assert_match("note in [null]", rec);
+    assert_match("cached in [true]", rec);
+    assert_match("not verb in [\"POST\"]", rec);
+    assert_match("verb in [\"POST\"] or layer in [\"L1\", \"L2\"]", rec);
+    lr_record_unref(rec);
+}
+
+static void test_exists(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(access_json);
+    assert_match("exists(statuscode)", rec);
+    assert_match("exists(note)", rec); /* present with a null value */
+    assert_match("exists( content-type )", rec);
+    assert_match("exists(@timestamp) and not exists(parse_error)", rec);
+    lr_record_unref(rec);
+    rec = record_from_json(waf_json);
+    assert_match("exists(transaction.request.headers.Cookie)", rec);
+    assert_no_match("exists(transaction.request.headers.Authorization)", rec);
+    assert_match("exists(transaction.messages.details)", rec);
+    lr_record_unref(rec);
+}
+
+static void test_paths(void **state)
+{
+    (void)state;
+    lr_record *rec = record_from_json(waf_json);
+    assert_match("transaction.request.headers.content-type == \"text/html\"", rec);
+    assert_match("transaction.request.headers[\"content-type\"] == \"text/html\"", rec);
+    assert_match("transaction[\"request\"].headers.[\"Host\"] == \"example.org\"", rec);
+    assert_match("[\"transaction\"][\"response\"][\"http_code\"] == 403", rec);
+    assert_match("transaction.response.http_code >= 400", rec);
+    assert_match("a.b == \"dotted key\"", rec);   /* a key containing a dot */
+    assert_match("[\"a.b\"] == \"dotted key\"", rec);
+    assert_match("[\"odd key\"][\"x.y\"] == 7", rec); /* quoted segments keep their dots */
+    assert_match("[\"odd key\"].x.y == 7", rec);
+    assert_no_match("[\"odd key\"][\"x\"] == 7", rec);
+    lr_record_unref(rec);
+
+    rec = record_from_json(access_json);
+    assert_match("@timestamp > \"2020-09-14\"", rec);
+    assert_match("[\"@timestamp\"] =~ \"^2020-09-14T\"", rec);
+    lr_record_unref(rec);
+
+    /* through arrays: the first element that has the rest of the path */
+    rec = record_from_json(waf_array_json);
+    assert_match("transaction.messages.message == \"first\"", rec);
+    assert_match("transaction.messages.details.ruleId == \"942100\"", rec);
+    assert_match("transaction.messages.details.severity == \"4\"", rec);
+    lr_record_unref(rec);
+}
+
+typedef struct bad_case {
+    const char *text;
+    int col;
+    const char *msg; /* a fragment of the message */
+} bad_case;
+
+static void test_compile_errors(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"", 1, "empty"},
+        {"   ", 4, "empty"},
+        {"statuscode >= ", 15, "ends early"},
+        {"statuscode >= 500 and", 22, "ends early"},
+        {"statuscode = 500", 12, "'=='"},
+        {"statuscode >= 500 layer == \"L1\"", 19, "expected 'and', 'or'"},
+        {"(statuscode >= 500", 19, "expected ')' to close the '(' at column 1"},
+        {"statuscode >= 500)", 18, "without a matching '('"},
+        {"layer == \"L1", 10, "unterminated string"},
+        {"layer == 'L1", 10, "unterminated string"},
+        {"statuscode", 1, "a value alone is not a condition"},
+        {"statuscode 500", 12, "expected a comparison operator"},
+        {"a == 1 && b == 2", 8, "'and'"},
+        {"a == 1 || b == 2", 8, "'or'"},
+        {"!exists(a)", 1, "write 'not'"},
+        {"a =~ b", 6, "quoted regular expression"},
+        {"a !~ 5", 6, "quoted regular expression"},
+        {"path =~ \"^/(api\"", 9, "missing closing parenthesis"},
+        {"path =~ \"[z-a]\"", 9, "range out of order"},
+        {"a in 1", 6, "expected '['"},
+        {"a in []", 7, "empty"},
+        {"a in [1, b]", 10, "values only"},
+        {"a in [1 2]", 9, "expected ',' or ']'"},
+        {"exists(a) == true", 11, "cannot be compared"},
+        {"a == exists(b)", 6, "cannot be compared"},
+        {"(a == 1) == true", 10, "cannot be compared"},
+        {"exists(a", 9, "expected ')'"},
+        {"exists()", 8, "expected a field name"},
+        {"a. == 1", 3, "expected a name after '.'"},
+        {"a[b] == 1", 3, "quoted name"},
+        {"a[\"b\" == 1", 6, "expected ']'"},
+        {"and == 1", 1, "keyword 'and'"},
+        {"a == and", 6, "keyword 'and'"},
+        {"a == 12abc", 6, "invalid number"},
+        {"a == - 1", 6, "expected a field"},
+        {"a == 1 or", 10, "ends early"},
+        {"a or b == 1", 1, "a value alone"},
+        {"not", 4, "ends early"},
+        {"a == 1 )", 8, "without a matching"},
+        {"ñandú == 1", 1, "expected a field"},
+        {"x == \"ñ\" and ñ == 1", 14, "expected a field"}, /* columns count characters */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        int col = 0;
+        lr_expr *e = lr_expr_compile(cases[i].text, &col, err, sizeof err);
+        if (e)
+            fail_msg("compiled but should not: %s", cases[i].text);
+        if (col != cases[i].col || !strstr(err, cases[i].msg))
+            fail_msg("%s: got column %d '%s', want column %d with '%s'", cases[i].text, col, err, cases[i].col,
+                     cases[i].msg);
+    }
+}
+
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    char text[1024];
+    size_t n = 0;
+    for (int i = 0; i < 100; i++)
+        text[n++] = '(';
+    memcpy(text + n, "a == 1", 6);
+    n += 6;
+    for (int i = 0; i < 100; i++)
+        text[n++] = ')';
+    text[n] = '\0';
+    char err[256];
+    int col = 0;
+    assert_null(lr_expr_compile(text, &col, err, sizeof err));
+    assert_non_null(strstr(err, "nested deeper"));
+    /* long flat chains are fine */
+    char chain[8192];
+    size_t c = 0;
+    for (int i = 0; i < 500; i++)
+        c += (size_t)snprintf(chain + c, sizeof chain - c, "%sa == %d", i ? " or " : "", i);
+    lr_expr *e = lr_expr_compile(chain, &col, err, sizeof err);
+    assert_non_null(e);
+    lr_record *rec = record_from_json("{\"a\":499}");
+    assert_true(lr_expr_eval(e, rec->ev.fields));
+    lr_record_unref(rec);
+    lr_expr_free(e);
+}
+
+static void test_text_kept(void **state)
+{
+    (void)state;
+    char err[64];
+    int col = 0;
+    lr_expr *e = lr_expr_compile("statuscode >= 500", &col, err, sizeof err);
+    assert_non_null(e);
+    assert_string_equal(lr_expr_text(e), "statuscode >= 500");
+    lr_expr_free(e);
+}
+
+/* Several threads evaluate the same compiled regexes at once. */
+typedef struct thread_arg {
+    const lr_expr *e;
+    const lr_value *yes;
+    const lr_value *no;
+    int bad;
+} thread_arg;
+
+static void *eval_thread(void *p)
+{
+    thread_arg *a = p;
+    for (int i = 0; i < 20000; i++) {
+        if (!lr_expr_eval(a->e, a->yes) || lr_expr_eval(a->e, a->no))
+            a->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    char err[256];
+    int col = 0;
+    lr_expr *e = lr_expr_compile("uri =~ \"^/wp-(admin|login)\" and ua !~ \"(?i)bot\" and rt =~ \"^0\\.5$\"",
+                                 &col, err, sizeof err);
+    assert_non_null(e);
+    lr_record *yes = record_from_json("{\"uri\":\"/wp-admin/x\",\"ua\":\"curl\",\"rt\":0.5}");
+    lr_record *no = record_from_json("{\"uri\":\"/wp-admin/x\",\"ua\":\"GoogleBot\",\"rt\":0.5}");
+    pthread_t t[4];
+    thread_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (thread_arg){e, yes->ev.fields, no->ev.fields, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, eval_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(args[i].bad, 0);
+    }
+    assert_int_equal(lr_expr_regex_failures(e), 0);
+    lr_record_unref(yes);
+    lr_record_unref(no);
+    lr_expr_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_numbers_and_numeric_strings),
+        cmocka_unit_test(test_strings_bools_null),
+        cmocka_unit_test(test_missing_fields),
+        cmocka_unit_test(test_regex),
+        cmocka_unit_test(test_regex_match_limit),
+        cmocka_unit_test(test_in_lists),
+        cmocka_unit_test(test_exists),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_compile_errors),
+        cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_text_kept),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
