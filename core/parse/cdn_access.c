@@ -173,7 +173,7 @@ static bool requesttime(cdn_scan *c)
     size_t n;
     double d;
     token(c, &s, &n);
-    if (!lr_parse_double(s, n, false, &d))
+    if (!lr_num_parse_double(s, n, false, &d))
         return fail(c, "bad requesttime");
     add_member(c, "requesttime", 11, lr_value_float(d));
     return true;

@@ -303,7 +303,7 @@ static bool parse_number(jp *j, lr_value *out)
     double d;
     if (integral && lr_parse_int64(j->p, len, &i)) {
         *out = lr_value_int(i);
-    } else if (lr_parse_double(j->p, len, true, &d)) {
+    } else if (lr_num_parse_double(j->p, len, true, &d)) {
         *out = lr_value_float(d);
     } else {
         return fail(j, j->p, "bad number");

@@ -74,7 +74,7 @@ size_t lr_scan_json_number(const char *s, size_t n, bool *integral)
 static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-bool lr_parse_double(const char *s, size_t n, bool strict_json, double *out)
+bool lr_num_parse_double(const char *s, size_t n, bool strict_json, double *out)
 {
     size_t i = 0;
     bool neg = false;

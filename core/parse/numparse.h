@@ -19,7 +19,7 @@ bool lr_parse_int64(const char *s, size_t n, int64_t *out);
 /* A JSON-grammar number: -?digits[.digits][(e|E)[+-]digits], leading zeros
  * allowed unless `strict_json` (then "01" fails as RFC 8259 wants).
  * Correctly rounded: "0.000193" reads back as the double nearest 0.000193. */
-bool lr_parse_double(const char *s, size_t n, bool strict_json, double *out);
+bool lr_num_parse_double(const char *s, size_t n, bool strict_json, double *out);
 
 /* Length of the JSON number starting at s (0 if none), and whether it is
  * integral (no fraction or exponent). */
