@@ -7,5 +7,6 @@
 #define LR_COMMANDS_H
 
 int lr_cmd_version(int argc, char **argv);
+int lr_cmd_parse(int argc, char **argv);
 
 #endif

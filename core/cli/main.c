@@ -12,6 +12,7 @@ typedef struct lr_command {
 
 static const lr_command commands[] = {
     {"version", "print the version, ABI version and build signature", lr_cmd_version},
+    {"parse", "parse lines from files or stdin and print the records as JSON", lr_cmd_parse},
 };
 
 static void usage(FILE *out)

@@ -296,12 +296,12 @@ static bool parse_array(jp *j, lr_value *out)
 static bool parse_number(jp *j, lr_value *out)
 {
     bool integral;
-    size_t len = lr_scan_json_number(j->p, (size_t)(j->end - j->p), &integral);
+    size_t len = lr_num_scan_json(j->p, (size_t)(j->end - j->p), &integral);
     if (len == 0)
         return fail(j, j->p, "bad number");
     int64_t i;
     double d;
-    if (integral && lr_parse_int64(j->p, len, &i)) {
+    if (integral && lr_num_parse_int64(j->p, len, &i)) {
         *out = lr_value_int(i);
     } else if (lr_num_parse_double(j->p, len, true, &d)) {
         *out = lr_value_float(d);

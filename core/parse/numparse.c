@@ -9,7 +9,7 @@ static inline bool is_digit(char c)
     return (unsigned)(unsigned char)c - '0' <= 9;
 }
 
-bool lr_parse_int64(const char *s, size_t n, int64_t *out)
+bool lr_num_parse_int64(const char *s, size_t n, int64_t *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -33,7 +33,7 @@ bool lr_parse_int64(const char *s, size_t n, int64_t *out)
     return true;
 }
 
-size_t lr_scan_json_number(const char *s, size_t n, bool *integral)
+size_t lr_num_scan_json(const char *s, size_t n, bool *integral)
 {
     size_t i = 0;
     *integral = true;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* [-]digits that fit an int64 ("007" is accepted, "+1" and "" are not). */
-bool lr_parse_int64(const char *s, size_t n, int64_t *out);
+bool lr_num_parse_int64(const char *s, size_t n, int64_t *out);
 
 /* A JSON-grammar number: -?digits[.digits][(e|E)[+-]digits], leading zeros
  * allowed unless `strict_json` (then "01" fails as RFC 8259 wants).
@@ -23,6 +23,6 @@ bool lr_num_parse_double(const char *s, size_t n, bool strict_json, double *out)
 
 /* Length of the JSON number starting at s (0 if none), and whether it is
  * integral (no fraction or exponent). */
-size_t lr_scan_json_number(const char *s, size_t n, bool *integral);
+size_t lr_num_scan_json(const char *s, size_t n, bool *integral);
 
 #endif
