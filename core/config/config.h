@@ -59,6 +59,11 @@ void lr_errors_init(lr_errors *e);
 void lr_errors_free(lr_errors *e);
 /* Append one error located at `node` (NULL: no location). */
 void lr_errorf(lr_errors *e, const lr_cfg_node *node, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same, with the "key 'KEY': " part written for you (key NULL: left out). */
+void lr_errorf_key(lr_errors *e, const lr_cfg_node *node, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* All errors, one per line ("" when there is none). Valid until the next append. */
+const char *lr_errors_text(const lr_errors *e);
 
 typedef struct lr_config {
     lr_cfg_node *root;   /* merged top-level map (never NULL after a successful load) */
@@ -76,6 +81,10 @@ void lr_config_free(lr_config *cfg);
 /* Helpers for walking the tree. */
 const lr_cfg_node *lr_cfg_get(const lr_cfg_node *map, const char *key);
 const char *lr_cfg_scalar(const lr_cfg_node *node); /* NULL if not a scalar */
+/* A YAML null: an unquoted empty value, `~` or `null` (not from a ${...}). */
+bool lr_cfg_is_null(const lr_cfg_node *node);
+/* "a mapping", "a list", "a scalar" or "an empty value", for messages. */
+const char *lr_cfg_kind_phrase(const lr_cfg_node *node);
 
 /* Substitute ${env:..}/${file:..} in one string (used for values set at run
  * time, e.g. route `set:`). Returns a malloc'd string or NULL with an error. */

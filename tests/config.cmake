@@ -1,0 +1,1 @@
+logrelay_unit_test(test_config)
