@@ -1,1 +1,2 @@
 logrelay_unit_test(test_config)
+logrelay_unit_test(test_options)
