@@ -342,11 +342,13 @@ static lr_result file_deliver(void *ctx, void *worker, lr_batch *batch)
                 set_event(w, i, LR_REJECT, add_reason(w, "record has no JSON encoding"));
             else
                 set_event(w, i, LR_REJECT,
-                          add_reason(w, "path '%s' cannot be expanded for timestamp %lld ms", conf->path,
-                                     (long long)ev->timestamp_ms));
+                          add_reason(w,
+                                     "path cannot be expanded for timestamp %lld ms (empty or too long): %s",
+                                     (long long)ev->timestamp_ms, conf->path));
             continue;
         }
-        if (w->run_n > 0 && strcmp(w->slots[w->run_slot].path, path) != 0 && run_flush(c, w, batch, &e) != 0) {
+        if (w->run_n > 0 && strcmp(w->slots[w->run_slot].path, path) != 0 &&
+            run_flush(c, w, batch, &e) != 0) {
             failed = true;
             break;
         }

@@ -44,20 +44,20 @@ typedef struct file_ctx {
     lr_instance *inst;
     const lr_host *host;
     const file_config *conf;
-    bool has_tokens;  /* path contains strftime conversions: one file per expansion */
-    size_t max_open;  /* slots in the worker's LRU (1 without tokens) */
+    bool has_tokens; /* path contains strftime conversions: one file per expansion */
+    size_t max_open; /* slots in the worker's LRU (1 without tokens) */
     /* Counter handles: valid for the instance's lifetime, adding is thread-safe. */
     uint64_t *c_bytes, *c_records, *c_rotations, *c_opened, *c_errors, *c_compressed;
 } file_ctx;
 
 /* One open output file. */
 typedef struct file_slot {
-    char *path;         /* expanded path; NULL = free slot */
-    int fd;             /* -1 = closed (failed reopen, write error): reopened on next use */
-    uint64_t size;      /* bytes in the file, continued from fstat at open */
-    bool regular;       /* rotation only makes sense for a regular file */
-    bool dirty;         /* written since the last fsync (fsync: true) */
-    dev_t dev;          /* identity at open: an outside rename/unlink is noticed */
+    char *path;    /* expanded path; NULL = free slot */
+    int fd;        /* -1 = closed (failed reopen, write error): reopened on next use */
+    uint64_t size; /* bytes in the file, continued from fstat at open */
+    bool regular;  /* rotation only makes sense for a regular file */
+    bool dirty;    /* written since the last fsync (fsync: true) */
+    dev_t dev;     /* identity at open: an outside rename/unlink is noticed */
     ino_t ino;
     uint32_t gen;       /* which open this is: per-event bookkeeping for fsync failures */
     uint64_t last_use;  /* LRU clock */
@@ -77,7 +77,7 @@ typedef struct file_evstate {
 typedef struct file_worker {
     file_slot *slots;
     size_t nslots;
-    uint64_t clock;   /* LRU clock */
+    uint64_t clock; /* LRU clock */
     uint32_t next_gen;
     /* last expansion: events of the same second share one path */
     int64_t exp_sec;

@@ -195,11 +195,13 @@ static void compress_first(file_ctx *c, const char *path)
     rotated_name(gz, sizeof gz, path, 1, true);
     file_err e;
     if (file_gzip(plain, gz, &e) != 0) {
-        c->host->log(c->inst, LR_LOG_ERROR, "%s: %s (rotated file left uncompressed)", e.what, strerror(e.err));
+        c->host->log(c->inst, LR_LOG_ERROR, "%s: %s (rotated file left uncompressed)", e.what,
+                     strerror(e.err));
         return;
     }
     if (unlink(plain) != 0 && errno != ENOENT)
-        c->host->log(c->inst, LR_LOG_ERROR, "unlink %s: %s (compressed copy is %s)", plain, strerror(errno), gz);
+        c->host->log(c->inst, LR_LOG_ERROR, "unlink %s: %s (compressed copy is %s)", plain, strerror(errno),
+                     gz);
     c->host->counter_add(c->c_compressed, 1);
 }
 
