@@ -2,6 +2,7 @@
 # mock cluster run in its own process (tests/helpers/mockcluster.c).
 logrelay_unit_test(test_kafka_offsets)
 logrelay_unit_test(test_demo_gen)
+logrelay_unit_test(test_kafka_conf)
 
 # The mock cluster helper: $LR_BUILD/tests/mockcluster (serve | produce | offsets).
 add_executable(mockcluster ${CMAKE_CURRENT_SOURCE_DIR}/helpers/mockcluster.c)

@@ -1,1 +1,1 @@
-list(APPEND LR_CORE_SOURCES input/kafka_offsets.c input/demo_gen.c)
+list(APPEND LR_CORE_SOURCES input/kafka_offsets.c input/demo_gen.c input/kafka_conf.c input/kafka_tls.c)
