@@ -123,10 +123,13 @@ static bool quoted(cdn_scan *c, const char *expected, const char *unterminated, 
     quoted(c, "expected quoted field '" name "'", "unterminated quoted field '" name "'", s, n)
 #define SEP(c, next) sep(c, "missing field '" next "'")
 
+/* Digits only (no sign), up to INT64_MAX. */
 static bool unsigned_int(const char *s, size_t n, int64_t *out)
 {
-    if (n == 0 || n > 18)
+    if (n == 0)
         return false;
+    if (n > 18) /* rare: let the checked parser handle overflow */
+        return s[0] != '-' && lr_num_parse_int64(s, n, out);
     int64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
@@ -186,8 +189,9 @@ static bool proto_country(cdn_scan *c)
     const char *s;
     size_t n;
     token(c, &s, &n);
-    if (n)
-        ADD_STR(c, "forwardedproto", s, n);
+    if (n == 0) /* the line ends in spaces */
+        return fail(c, "missing field 'forwardedproto'");
+    ADD_STR(c, "forwardedproto", s, n);
     if (c->p < c->end) {
         c->p++;
         token(c, &s, &n);
@@ -206,6 +210,10 @@ static bool main_layout(cdn_scan *c)
     ADD_STR(c, "useragent", s, n);
     if (!SEP(c, "hitmiss"))
         return false;
+    /* A quote where the main layout has its one unquoted text field: this
+     * is another format (Apache combined, say), not a damaged line. */
+    if (*c->p == '"')
+        return fail(c, "no layout matched");
     token(c, &s, &n);
     ADD_STR(c, "hitmiss", s, n);
     if (!SEP(c, "content-type") || !QUOTED(c, "content-type", &s, &n))

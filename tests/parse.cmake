@@ -1,0 +1,6 @@
+# Parsers (core/parse): unit and data-driven tests, the `logrelay parse`
+# command, the grok cross-check, and the parse benchmark's build and smoke run.
+add_executable(bench_parse ${PROJECT_SOURCE_DIR}/bench/parse/bench_parse.c)
+target_link_libraries(bench_parse PRIVATE lrcore)
+
+logrelay_unit_test(test_parse_data)
