@@ -155,7 +155,7 @@ typedef struct merged {
 } merged;
 
 /* `agent`, `kafka` and `outputs` merge by key; the same key twice is an
- * error naming both places. `what` words the message ("output 'es'"). */
+ * error naming both places (outputs say "output 'es' is defined twice"). */
 static int merge_map(merged *m, const char *section, const lr_cfg_node *map, lr_errors *errs)
 {
     int nerr = 0;
