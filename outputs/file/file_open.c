@@ -156,8 +156,16 @@ static int open_append(const char *path, uint32_t mode, bool *created, file_err 
         }
         int err = errno;
         if (err == EEXIST) {
-            fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+            /* O_NONBLOCK only for the open: a FIFO without a reader fails
+             * with ENXIO (retried) instead of blocking the worker forever. */
+            fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
             if (fd >= 0) {
+                int fl = fcntl(fd, F_GETFL);
+                if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+                    file_err_set(e, errno, "fcntl", path);
+                    close(fd);
+                    return -1;
+                }
                 *created = false;
                 return fd;
             }

@@ -936,6 +936,33 @@ static void test_enospc_partial_then_complete(void **state)
     fx->mnt[0] = '\0';
 }
 
+/* A named pipe: without a reader the open fails (ENXIO, retried) instead of
+ * blocking the worker; with one, lines flow and size rotation stays off. */
+static void test_fifo_path(void **state)
+{
+    fixture *fx = *state;
+    char p[256], p1[256];
+    snprintf(p, sizeof p, "%s/pipe", fx->dir);
+    snprintf(p1, sizeof p1, "%s/pipe.1", fx->dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    tinst t;
+    INST(&t, fx, "path: %s\nformat: raw\nrotate_every: 1", p);
+    lr_record *recs[2] = {raw_rec("one", 3, T0), raw_rec("two", 3, T0)};
+    lr_delivery out[2];
+    assert_int_equal(deliver(t.inst, recs, 2, out), LR_RETRY);
+    assert_non_null(strstr(out[0].reason, strerror(ENXIO)));
+    int rd = open(p, O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    deliver_all(t.inst, recs, 2);
+    char buf[16];
+    assert_int_equal(read(rd, buf, sizeof buf), 8);
+    assert_memory_equal(buf, "one\ntwo\n", 8);
+    assert_false(exists(p1));
+    close(rd);
+    recs_free(recs, 2);
+    inst_destroy(&t);
+}
+
 static void test_fsync_option(void **state)
 {
     fixture *fx = *state;
@@ -1099,6 +1126,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_path_is_directory_rejects, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_unexpandable_path_rejects, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_enospc_partial_then_complete, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_path, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fsync_option, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, fx_setup, fx_teardown),
         cmocka_unit_test(test_readme_lists_the_options),
