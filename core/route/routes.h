@@ -54,7 +54,19 @@ size_t lr_routes_count(const lr_routes *r);
 const char *lr_routes_name(const lr_routes *r, size_t i);
 uint64_t lr_routes_matched(const lr_routes *r, size_t i);
 uint64_t lr_routes_unrouted(const lr_routes *r);
-/* Route table for `logrelay check`. */
+/* Route table for `logrelay check`. output_names[i] names output index i
+ * (NULL: indexes are printed). */
 void lr_routes_print(const lr_routes *r, FILE *out, const char *const *output_names);
+
+/* For `logrelay parse --route NAME` and replay: the index of a route by
+ * name (-1 when none), whether route i alone matches ev (from + when; no
+ * counters, no `final` logic), and the view route i would deliver (its
+ * transforms applied, JSON encoded, in rec's arena; the record's own view
+ * when it has none). */
+int lr_routes_find(const lr_routes *r, const char *name);
+bool lr_routes_match(const lr_routes *r, size_t i, const lr_event *ev);
+const lr_event *lr_routes_view(const lr_routes *r, size_t i, lr_record *rec);
+/* Regex matches that hit their limit, over every route (see expr.h). */
+uint64_t lr_routes_regex_failures(const lr_routes *r);
 
 #endif
