@@ -4,3 +4,5 @@ add_executable(bench_parse ${PROJECT_SOURCE_DIR}/bench/parse/bench_parse.c)
 target_link_libraries(bench_parse PRIVATE lrcore)
 
 logrelay_unit_test(test_parse_data)
+logrelay_unit_test(test_parse_units)
+logrelay_script_test(parse.cli ${CMAKE_CURRENT_SOURCE_DIR}/parse/test_parse_cli.py)
