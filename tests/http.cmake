@@ -1,0 +1,6 @@
+# HTTP output (outputs/http) and the shared HTTP pieces (outputs/common,
+# lrhttp): serialise-only and classification unit tests.
+logrelay_unit_test(test_http_serialize)
+target_link_libraries(test_http_serialize PRIVATE lrhttp)
+logrelay_unit_test(test_http_status)
+target_link_libraries(test_http_status PRIVATE lrhttp)
