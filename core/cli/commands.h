@@ -7,6 +7,10 @@
 #define LR_COMMANDS_H
 
 int lr_cmd_version(int argc, char **argv);
+int lr_cmd_check(int argc, char **argv);
+int lr_cmd_replay(int argc, char **argv);
+int lr_cmd_plugins(int argc, char **argv);
+int lr_cmd_describe(int argc, char **argv);
 int lr_cmd_parse(int argc, char **argv);
 
 #endif

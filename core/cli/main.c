@@ -11,6 +11,10 @@ typedef struct lr_command {
 } lr_command;
 
 static const lr_command commands[] = {
+    {"check", "validate a configuration and print its outputs and routes", lr_cmd_check},
+    {"replay", "push lines from files or stdin through the routes and outputs", lr_cmd_replay},
+    {"plugins", "list the output modules found and the ones refused", lr_cmd_plugins},
+    {"describe", "print the options of an output type", lr_cmd_describe},
     {"version", "print the version, ABI version and build signature", lr_cmd_version},
     {"parse", "parse lines from files or stdin and print the records as JSON", lr_cmd_parse},
 };

@@ -319,9 +319,7 @@ void lr_agent_print_plan(lr_agent *a, FILE *out)
                 lr_instance_plugin(a->instances[i])->name, (long long)s->workers,
                 s->queue_type ? "disk" : "memory", (unsigned long long)s->queue_max_records, s->deadletter_path);
     }
-    fprintf(out, "routes (%zu):\n", lr_routes_count(a->routes));
     lr_routes_print(a->routes, out, a->names);
-    fprintf(out, "unrouted records: %s\n", a->set.unrouted);
 }
 
 void lr_agent_destroy(lr_agent *a)

@@ -101,6 +101,9 @@ static void set_last_error(lr_queue *q, const char *reason)
 /* The event is done for this output: release it (lock NOT held). */
 static void finish_item(lr_queue *q, qitem *it, bool delivered)
 {
+    /* Completion first, totals second: whoever waits for the queue to be
+     * empty (drain) then also sees every completion callback done. */
+    lr_record_finish(it->rec);
     pthread_mutex_lock(&q->lock);
     q->total_records--;
     q->total_bytes -= it->bytes;
@@ -110,7 +113,6 @@ static void finish_item(lr_queue *q, qitem *it, bool delivered)
     if (q->total_records == 0)
         pthread_cond_broadcast(&q->idle);
     pthread_mutex_unlock(&q->lock);
-    lr_record_finish(it->rec);
     lr_record_unref(it->rec);
 }
 

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change to a struct or callback below. */
-#define LR_ABI_VERSION 1u
+#define LR_ABI_VERSION 1
 
 /* Layout-affecting facts of the build: a module compiled for another data
  * model or byte order is refused even if its ABI number matches. */
