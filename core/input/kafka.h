@@ -82,6 +82,11 @@ typedef struct lr_kafka_config {
  * the provider's c<ID>_ form) are logged. NULL on error. */
 lr_kafka_config *lr_kafka_config_parse(const lr_cfg_node *kafka, lr_errors *errs);
 void lr_kafka_config_free(lr_kafka_config *c);
+/* For `logrelay demo`: the topics (and group_id, if any) of a user's
+ * `kafka:` mapping (NULL: c83 as cdn_access and c83_waf as waf_json), read
+ * from `bootstrap` in plaintext from the oldest offset; brokers, tls and
+ * librdkafka settings are ignored. NULL with errors. */
+lr_kafka_config *lr_kafka_config_for_demo(const lr_cfg_node *kafka, const char *bootstrap, lr_errors *errs);
 /* The option table of the `kafka:` section (for `logrelay describe`/docs). */
 const lr_option *lr_kafka_options(void);
 

@@ -357,6 +357,50 @@ lr_kafka_config *lr_kafka_config_parse(const lr_cfg_node *kafka, lr_errors *errs
     return c;
 }
 
+static void add_topic(lr_kafka_config *c, const char *name, lr_format fmt)
+{
+    lr_kafka_topic *t = realloc(c->topics, (c->ntopics + 1) * sizeof *t);
+    if (!t)
+        abort();
+    c->topics = t;
+    t = &c->topics[c->ntopics++];
+    memset(t, 0, sizeof *t);
+    t->name = xstrdup(name);
+    t->format = fmt;
+    t->parse.split_messages = true;
+}
+
+lr_kafka_config *lr_kafka_config_for_demo(const lr_cfg_node *kafka, const char *bootstrap, lr_errors *errs)
+{
+    lr_kafka_config *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    int before = errs->count;
+    const lr_cfg_node *g = kafka && kafka->kind == LR_CFG_MAP ? lr_cfg_get(kafka, "group_id") : NULL;
+    if (kafka && kafka->kind == LR_CFG_MAP && lr_cfg_get(kafka, "topics"))
+        parse_topics(c, kafka, errs);
+    else {
+        add_topic(c, "c83", LR_FORMAT_CDN_ACCESS);
+        add_topic(c, "c83_waf", LR_FORMAT_WAF_JSON);
+    }
+    if (errs->count > before) {
+        lr_kafka_config_free(c);
+        return NULL;
+    }
+    c->brokers.items = calloc(1, sizeof *c->brokers.items);
+    if (!c->brokers.items)
+        abort();
+    c->brokers.items[0] = xstrdup(bootstrap);
+    c->brokers.count = 1;
+    c->group_id = xstrdup(g && lr_cfg_scalar(g) ? lr_cfg_scalar(g) : "c83_demo");
+    c->client_id = host_name();
+    c->start_from = LR_KAFKA_START_OLDEST;
+    c->commit_interval_ms = 1000;
+    c->auth_error_timeout_ms = 30000;
+    c->tls.verify_hostname = true;
+    return c;
+}
+
 void lr_kafka_config_free(lr_kafka_config *c)
 {
     if (!c)
