@@ -8,3 +8,7 @@ logrelay_unit_test(test_kafka_conf)
 add_executable(mockcluster ${CMAKE_CURRENT_SOURCE_DIR}/helpers/mockcluster.c)
 target_link_libraries(mockcluster PRIVATE lrcore)
 set_target_properties(mockcluster PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
+# End to end against the mock cluster in its own process (tests/kafka/*.sh).
+logrelay_script_test(kafka.clean_run ${CMAKE_CURRENT_SOURCE_DIR}/kafka/clean_run.sh)
+logrelay_script_test(kafka.crash_restart ${CMAKE_CURRENT_SOURCE_DIR}/kafka/crash_restart.sh)

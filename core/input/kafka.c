@@ -442,7 +442,9 @@ int lr_kafka_consumer_run(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
             rc = 1;
             break;
         }
-        if (o->exit_when_idle_ms && now - last_msg >= o->exit_when_idle_ms &&
+        /* Idle counts only once the group has given us an assignment: a
+         * restarted member may wait for the session of its killed self. */
+        if (o->exit_when_idle_ms && c->ever_assigned && now - last_msg >= o->exit_when_idle_ms &&
             lr_pipeline_inflight(c->pipeline) == 0) {
             lr_info("kafka", "idle for %llds: stopping (%llu messages consumed)",
                     (long long)(o->exit_when_idle_ms / 1000), (unsigned long long)c->stats.messages);

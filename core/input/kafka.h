@@ -98,7 +98,7 @@ lr_kafka_consumer *lr_kafka_consumer_create(lr_kafka_config *conf, lr_pipeline *
 
 typedef struct lr_kafka_run_opts {
     /* Return (after draining and committing) once no message has arrived
-     * for this long; 0 = run until stopped. */
+     * for this long since the first assignment; 0 = run until stopped. */
     int64_t exit_when_idle_ms;
     /* Stop fetching after this many messages; 0 = no limit. */
     uint64_t max_records;
