@@ -12,5 +12,7 @@ int lr_cmd_replay(int argc, char **argv);
 int lr_cmd_plugins(int argc, char **argv);
 int lr_cmd_describe(int argc, char **argv);
 int lr_cmd_parse(int argc, char **argv);
+int lr_cmd_run(int argc, char **argv);
+int lr_cmd_demo(int argc, char **argv);
 
 #endif

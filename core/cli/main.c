@@ -17,6 +17,8 @@ static const lr_command commands[] = {
     {"describe", "print the options of an output type", lr_cmd_describe},
     {"version", "print the version, ABI version and build signature", lr_cmd_version},
     {"parse", "parse lines from files or stdin and print the records as JSON", lr_cmd_parse},
+    {"run", "consume Kafka and deliver every record to its outputs (the agent)", lr_cmd_run},
+    {"demo", "run end to end against an embedded Kafka with sample data", lr_cmd_demo},
 };
 
 static void usage(FILE *out)
