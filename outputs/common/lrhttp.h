@@ -107,23 +107,23 @@ typedef struct lrhttp_client_opts {
     bool verify;                /* check the server's certificate and host name */
     const char *basic_user;     /* HTTP basic auth when not NULL */
     const char *basic_password;
-    const char *bearer_token;   /* "Authorization: Bearer ..." when not NULL */
-    const lr_kvlist *headers;   /* extra headers sent with every request (NULL: none) */
-    const char *content_type;   /* NULL: no Content-Type header */
-    size_t response_max;        /* response body bytes kept; 0 = 4 KiB */
-    const char *user_agent;     /* NULL: "logrelay" */
+    const char *bearer_token; /* "Authorization: Bearer ..." when not NULL */
+    const lr_kvlist *headers; /* extra headers sent with every request (NULL: none) */
+    const char *content_type; /* NULL: no Content-Type header */
+    size_t response_max;      /* response body bytes kept; 0 = 4 KiB */
+    const char *user_agent;   /* NULL: "logrelay" */
 } lrhttp_client_opts;
 
 typedef struct lrhttp_response {
-    long status;            /* HTTP status; 0 when no response arrived */
-    int curl_code;          /* CURLcode of the transfer; 0 = a response arrived */
-    char error[256];        /* libcurl's message when curl_code != 0 */
-    const char *body;       /* response body (first response_max bytes), NUL-terminated */
+    long status;      /* HTTP status; 0 when no response arrived */
+    int curl_code;    /* CURLcode of the transfer; 0 = a response arrived */
+    char error[256];  /* libcurl's message when curl_code != 0 */
+    const char *body; /* response body (first response_max bytes), NUL-terminated */
     size_t body_len;
     bool body_truncated;    /* the server sent more than was kept */
     int64_t retry_after_ms; /* Retry-After as a delay from now; -1 when absent or unreadable */
     int64_t elapsed_ms;
-    uint64_t bytes_sent;    /* request body bytes on the wire */
+    uint64_t bytes_sent; /* request body bytes on the wire */
 } lrhttp_response;
 
 typedef struct lrhttp_client lrhttp_client;

@@ -30,9 +30,9 @@ struct lrhttp_client {
     char **headers;      /* "Name: value" lines sent with every request */
     size_t nheaders;
     char errbuf[CURL_ERROR_SIZE];
-    lrhttp_buf body;          /* captured response body (capped) */
+    lrhttp_buf body; /* captured response body (capped) */
     bool body_truncated;
-    char retry_after[64];     /* raw Retry-After value of the last response */
+    char retry_after[64]; /* raw Retry-After value of the last response */
 };
 
 /* ---- global init ------------------------------------------------------- */
@@ -187,13 +187,13 @@ void lrhttp_client_destroy(lrhttp_client *c)
     free(c);
 }
 
-#define SETOPT(opt, val)                                                                      \
-    do {                                                                                      \
-        CURLcode rc_ = curl_easy_setopt(c->curl, opt, val);                                   \
-        if (rc_ != CURLE_OK) {                                                                \
-            snprintf(err, errlen, "libcurl refused %s: %s", #opt, curl_easy_strerror(rc_));  \
-            goto fail;                                                                        \
-        }                                                                                     \
+#define SETOPT(opt, val)                                                                                     \
+    do {                                                                                                     \
+        CURLcode rc_ = curl_easy_setopt(c->curl, opt, val);                                                  \
+        if (rc_ != CURLE_OK) {                                                                               \
+            snprintf(err, errlen, "libcurl refused %s: %s", #opt, curl_easy_strerror(rc_));                  \
+            goto fail;                                                                                       \
+        }                                                                                                    \
     } while (0)
 
 lrhttp_client *lrhttp_client_create(const lrhttp_client_opts *o, char *err, size_t errlen)

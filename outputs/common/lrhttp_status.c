@@ -137,7 +137,8 @@ void lrhttp_url_redact(const char *url, char *out, size_t outlen)
     size_t hostpart = strcspn(auth, "/?#");
     const char *at = memchr(auth, '@', hostpart);
     /* Use the last '@' of the authority: a password may contain one. */
-    for (const char *p = at; p && p < auth + hostpart; p = memchr(p + 1, '@', (size_t)(auth + hostpart - p - 1)))
+    for (const char *p = at; p && p < auth + hostpart;
+         p = memchr(p + 1, '@', (size_t)(auth + hostpart - p - 1)))
         at = p;
     if (!at) {
         snprintf(out, outlen, "%s", url);

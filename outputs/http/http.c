@@ -71,8 +71,10 @@ static lr_result http_deliver(void *ctx, void *worker, lr_batch *batch)
         int rc = lrhttp_serialize(&w->body, c->format, batch->events + i, n - i, c->budget, &taken);
         if (rc == LRHTTP_SER_TOO_LARGE) {
             /* No request can ever carry this record. */
-            snprintf(reason, sizeof reason, "record of %zu bytes does not fit in a request body of %zu bytes "
-                     "(max_body_bytes)", lrhttp_event_size(c->format, batch->events[i]), c->budget);
+            snprintf(reason, sizeof reason,
+                     "record of %zu bytes does not fit in a request body of %zu bytes "
+                     "(max_body_bytes)",
+                     lrhttp_event_size(c->format, batch->events[i]), c->budget);
             if (n == 1) {
                 c->host->set_batch_reason(batch, reason);
                 return LR_REJECT;

@@ -58,8 +58,8 @@ typedef struct http_ctx {
     const http_config *conf;
     lrhttp_format format;
     bool gzip;
-    size_t budget;              /* body bytes per request (before compression) */
-    lrhttp_client_opts client;  /* points into conf */
+    size_t budget;             /* body bytes per request (before compression) */
+    lrhttp_client_opts client; /* points into conf */
     /* Counter handles: valid for the instance's lifetime, adding is thread-safe. */
     uint64_t *c_requests, *c_records, *c_body_bytes, *c_wire_bytes, *c_retryable, *c_rejected;
 } http_ctx;

@@ -129,7 +129,8 @@ static int check_config(lr_instance *inst, const lr_host *host, const http_confi
         return -1;
     bool https = starts_with_ci(conf->url, "https://");
     if (!https && (conf->ca_file || conf->cert_file || conf->key_file || !conf->verify))
-        host->log(inst, LR_LOG_WARN, "tls.*: no effect with an http:// url (the connection is not encrypted)");
+        host->log(inst, LR_LOG_WARN,
+                  "tls.*: no effect with an http:// url (the connection is not encrypted)");
     else if (!conf->verify)
         host->log(inst, LR_LOG_WARN,
                   "tls.verify is false: output '%s' does not check the server's certificate or host name; "

@@ -31,8 +31,8 @@ static void make_event(test_event *t, const char *raw)
     snprintf(t->raw, sizeof t->raw, "%s", raw);
     size_t rl = strlen(t->raw);
     /* the JSON never contains the trailing newline a raw line may have */
-    snprintf(t->json, sizeof t->json, "{\"message\":\"%.*s\"}", (int)(rl && raw[rl - 1] == '\n' ? rl - 1 : rl),
-             t->raw);
+    snprintf(t->json, sizeof t->json, "{\"message\":\"%.*s\"}",
+             (int)(rl && raw[rl - 1] == '\n' ? rl - 1 : rl), t->raw);
     t->ev.size = sizeof t->ev;
     t->ev.raw = t->raw;
     t->ev.raw_len = rl;
@@ -134,7 +134,8 @@ static void test_raw_lines(void **state)
     lrhttp_buf_reset(&out);
     assert_int_equal(lrhttp_serialize(&out, LRHTTP_RAW_LINES, one, 1, SIZE_MAX, &taken), LRHTTP_SER_OK);
     assert_int_equal(out.len, 5);
-    assert_memory_equal(out.data, "a\0\xff" "b\n", 5);
+    static const char want_bin[] = {'a', '\0', (char)0xff, 'b', '\n'};
+    assert_memory_equal(out.data, want_bin, sizeof want_bin);
     lrhttp_buf_free(&out);
 }
 
@@ -176,7 +177,8 @@ static void test_budget_whole_records_only(void **state)
                 assert_int_equal(taken, 0);
                 assert_int_equal(out.len, 0);
                 /* the first record alone really does not fit */
-                size_t first = lrhttp_event_size((lrhttp_format)f, b.ev[0]) + (f == LRHTTP_JSON_ARRAY ? 1 : 0);
+                size_t first =
+                    lrhttp_event_size((lrhttp_format)f, b.ev[0]) + (f == LRHTTP_JSON_ARRAY ? 1 : 0);
                 assert_true(first > budget);
                 continue;
             }
@@ -214,7 +216,8 @@ static void test_budget_exact_fit(void **state)
     assert_int_equal(taken, 2);
     assert_string_equal(out.data, two);
     lrhttp_buf_reset(&out);
-    assert_int_equal(lrhttp_serialize(&out, LRHTTP_JSON_ARRAY, b.ev, 3, strlen(two) - 1, &taken), LRHTTP_SER_OK);
+    assert_int_equal(lrhttp_serialize(&out, LRHTTP_JSON_ARRAY, b.ev, 3, strlen(two) - 1, &taken),
+                     LRHTTP_SER_OK);
     assert_int_equal(taken, 1);
     assert_string_equal(out.data, "[{\"message\":\"alpha\"}]");
     /* a first record larger than the budget: nothing taken, the caller rejects it */
@@ -278,7 +281,8 @@ static void test_gzip_round_trip(void **state)
     lrhttp_buf_init(&gz, 1 << 24);
     for (int i = 0; i < 5000; i++) {
         char line[128];
-        int n = snprintf(line, sizeof line, "{\"message\":\"GET /img/%d.png 200 %d\"}\n", i * 7919 % 10007, i);
+        int n =
+            snprintf(line, sizeof line, "{\"message\":\"GET /img/%d.png 200 %d\"}\n", i * 7919 % 10007, i);
         assert_int_equal(lrhttp_buf_append(&body, line, (size_t)n), 0);
     }
     assert_int_equal(lrhttp_buf_append(&gz, "PREFIX", 6), 0); /* appended after existing bytes */

@@ -63,7 +63,8 @@ static void test_transport_errors_retry(void **state)
     r.curl_code = CURLE_COULDNT_CONNECT;
     snprintf(r.error, sizeof r.error, "Failed to connect to 127.0.0.1 port 9: Connection refused");
     assert_int_equal(lrhttp_classify(&r, reason, sizeof reason), LR_RETRY);
-    assert_string_equal(reason, "connection error: Failed to connect to 127.0.0.1 port 9: Connection refused");
+    assert_string_equal(reason,
+                        "connection error: Failed to connect to 127.0.0.1 port 9: Connection refused");
     r.curl_code = CURLE_OPERATION_TIMEDOUT;
     snprintf(r.error, sizeof r.error, "Operation timed out after 500 milliseconds with 0 bytes received");
     assert_int_equal(lrhttp_classify(&r, reason, sizeof reason), LR_RETRY);
@@ -84,7 +85,8 @@ static void test_reason_quotes_body_on_one_line(void **state)
 {
     (void)state;
     char reason[256];
-    lrhttp_response r = status_response(400, "{\"error\":\"mapper_parsing_exception\",\n\t\"reason\":\"bad\"}\r\n");
+    lrhttp_response r =
+        status_response(400, "{\"error\":\"mapper_parsing_exception\",\n\t\"reason\":\"bad\"}\r\n");
     assert_int_equal(lrhttp_classify(&r, reason, sizeof reason), LR_REJECT);
     assert_string_equal(reason, "HTTP 400: {\"error\":\"mapper_parsing_exception\", \"reason\":\"bad\"}");
 
