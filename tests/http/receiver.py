@@ -16,9 +16,13 @@ a queue of actions, each used for one request, then a default action.
     ... rx.url("/ingest") ...
     rx.wait_for(lambda reqs: len(reqs) >= 3, timeout=10)
     rx.stop()
+
+Receiver(tls=ssl_context) serves HTTPS instead (the context decides whether
+a client certificate is required).
 """
 import gzip
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,13 +58,14 @@ class Request:
 
 
 class Receiver:
-    def __init__(self, default=None):
+    def __init__(self, default=None, tls=None):
         self._lock = threading.Lock()
         self._actions = []
         self._default = default or status(200, b'{"ok":true}', {"Content-Type": "application/json"})
         self._requests = []
         self._stopping = threading.Event()
-        self.connections = 0  # TCP connections accepted (keep-alive shows as few)
+        self.connections = 0  # connections served (keep-alive shows as few)
+        self.tls_failures = 0  # TLS handshakes that failed
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,6 +75,15 @@ class Receiver:
                 pass
 
             def setup(self):
+                if tls is not None:
+                    # Handshake here, in the connection's own thread: a failed
+                    # one ends only this connection (counted in tls_failures).
+                    try:
+                        self.request.do_handshake()
+                    except (ssl.SSLError, OSError):
+                        with receiver._lock:
+                            receiver.tls_failures += 1
+                        raise
                 super().setup()
                 with receiver._lock:
                     receiver.connections += 1
@@ -112,14 +126,23 @@ class Receiver:
 
             do_POST = do_PUT = do_GET = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # failed handshakes and dropped connections are part of the tests
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
         self.port = self._server.server_address[1]
+        self.scheme = "https" if tls is not None else "http"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
     def url(self, path="/ingest"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def script(self, *actions):
         """Answer the next requests with these actions, in order."""

@@ -9,7 +9,8 @@ batch; 429 with Retry-After in seconds and as an HTTP-date; 400 -> dead
 letter with status and body excerpt; a receiver that hangs (timeout ->
 retry) or closes the connection (retry); one output down while another
 delivers everything; max_body_bytes splitting; several workers; start-up
-checks (basic and bearer together, tls.verify false warning).
+checks (basic and bearer together, tls.verify false warning); HTTPS with a
+private CA and a client certificate, and the TLS failures that are retried.
 
 Every output of a test also feeds a `file` output (format json) as a twin:
 it writes the very JSON encoding the http output sends, so bodies are
@@ -20,6 +21,8 @@ import email.utils
 import json
 import os
 import re
+import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,7 +50,9 @@ def summary(err, name):
     return dict(zip(keys, map(int, m.groups())))
 
 
-class HttpOutput(unittest.TestCase):
+class ReplayTest(unittest.TestCase):
+    """A scripted receiver, a temporary directory, and `logrelay replay` around them."""
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="lr-http-")
         self.dir = self.tmp.name
@@ -117,6 +122,8 @@ class HttpOutput(unittest.TestCase):
                 self.fail(f"body is not the exact serialisation of records {k}..: {body[:200]!r}")
         self.assertEqual(k, len(records), "records missing from the bodies")
 
+
+class HttpOutput(ReplayTest):
     # ---- delivery --------------------------------------------------------
 
     def test_each_format_exact_bodies_with_and_without_gzip(self):
@@ -348,6 +355,84 @@ class HttpOutput(unittest.TestCase):
         rc, out = self.check({"insecure_sink": self.http("tls: {verify: false}", url="https://127.0.0.1:1/x")})
         self.assertEqual(rc, 0, out)
         self.assertRegex(out, r"WARN.*insecure_sink.*tls.verify is false")
+
+
+def make_certs(d):
+    """A throw-away CA, a server certificate for 127.0.0.1 and a client certificate (openssl CLI)."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=lr http test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write(ext)
+        ossl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        ossl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-out", name + ".pem", "-extfile", name + ".ext")
+    return {n: os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+@unittest.skipUnless(shutil.which("openssl"), "needs the openssl command to make test certificates")
+class HttpsOutput(ReplayTest):
+    """HTTPS: a private CA (tls.ca_file), mutual TLS (tls.cert_file/key_file), and TLS failures."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certdir = tempfile.TemporaryDirectory(prefix="lr-http-certs-")
+        cls.certs = make_certs(cls.certdir.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.certdir.cleanup()
+
+    def tls_receiver(self, client_cert):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.certs["server.pem"], self.certs["server.key"])
+        if client_cert:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(self.certs["ca.pem"])
+        self.rx.stop()
+        self.rx = Receiver(tls=ctx)
+
+    def test_tls_private_ca_and_client_certificate(self):
+        self.tls_receiver(client_cert=True)
+        c = self.certs
+        cfg = self.config({"web": self.http(f"format: raw_lines, tls: {{ca_file: {c['ca.pem']}, "
+                                            f"cert_file: {c['client.pem']}, key_file: {c['client.key']}}}")})
+        err = self.replay(cfg, lines=LINES[:10])
+        self.assertEqual(b"".join(r.body for r in self.rx.requests), "".join(l + "\n" for l in LINES[:10]).encode())
+        self.assertEqual(self.rx.connections, 1)
+        self.assertEqual(summary(err, "web")["delivered"], 10)
+
+    def test_tls_failures_are_retried(self):
+        c = self.certs
+        # the server wants a client certificate and gets none
+        self.tls_receiver(client_cert=True)
+        cfg = self.config({"web": self.http(f"tls: {{ca_file: {c['ca.pem']}}}")}, twin=False)
+        err = self.replay(cfg, lines=LINES[:3], args=("--timeout", "1s"), want_rc=1)
+        self.assertEqual(self.rx.requests, [])
+        self.assertGreater(self.rx.tls_failures, 0)
+        s = summary(err, "web")
+        self.assertEqual((s["delivered"], s["deadlettered"], s["left"]), (0, 0, 3))
+        self.assertGreater(s["retried"], 0)
+        self.assertIn("connection error", err)
+        # the server's certificate is not signed by a CA the client trusts
+        self.tls_receiver(client_cert=False)
+        cfg = self.config({"web": self.http()}, twin=False)
+        err = self.replay(cfg, lines=LINES[:3], args=("--timeout", "1s"), want_rc=1)
+        self.assertEqual(self.rx.requests, [])
+        self.assertIn("connection error", err)
+        self.assertIn("certificate", err)
+        self.assertEqual(summary(err, "web")["left"], 3)
+
+    def test_tls_verify_false_delivers_with_a_warning(self):
+        self.tls_receiver(client_cert=False)
+        cfg = self.config({"web": self.http("tls: {verify: false}")}, twin=False)
+        err = self.replay(cfg, lines=LINES[:3])
+        self.assertEqual(summary(err, "web")["delivered"], 3)
+        self.assertRegex(err, r"WARN.*web.*tls.verify is false")
 
 
 if __name__ == "__main__":
