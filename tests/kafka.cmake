@@ -12,3 +12,6 @@ set_target_properties(mockcluster PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BI
 # End to end against the mock cluster in its own process (tests/kafka/*.sh).
 logrelay_script_test(kafka.clean_run ${CMAKE_CURRENT_SOURCE_DIR}/kafka/clean_run.sh)
 logrelay_script_test(kafka.crash_restart ${CMAKE_CURRENT_SOURCE_DIR}/kafka/crash_restart.sh)
+logrelay_script_test(kafka.group_failover ${CMAKE_CURRENT_SOURCE_DIR}/kafka/group_failover.sh)
+# Needs root and `ip netns` (skips with a message otherwise), stunnel4, socat.
+logrelay_script_test(kafka.mtls ${CMAKE_CURRENT_SOURCE_DIR}/kafka/mtls.sh)

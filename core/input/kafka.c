@@ -208,8 +208,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 /* ---- errors --------------------------------------------------------------- */
 
-static bool is_auth_error(rd_kafka_resp_err_t err)
+static bool is_auth_error(rd_kafka_resp_err_t err, const char *reason)
 {
+    /* With TLS 1.3 the broker's refusal of our certificate arrives after the
+     * handshake, as a transport error carrying the TLS alert. */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT && reason &&
+        (strstr(reason, "SSL alert") || strstr(reason, "SSL routines")))
+        return true;
     return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
            err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
            err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
@@ -226,7 +231,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         c->fatal = true;
         return;
     }
-    if (is_auth_error((rd_kafka_resp_err_t)err)) {
+    if (is_auth_error((rd_kafka_resp_err_t)err, reason)) {
         if (!c->first_auth_error_ms)
             c->first_auth_error_ms = mono_ms();
         snprintf(c->last_auth_error, sizeof c->last_auth_error, "%s", reason);
@@ -240,7 +245,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     c->last_error_log_ms = now;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         lr_warn("kafka", "all brokers are down or unreachable (%s); retrying", reason);
-    else if (is_auth_error((rd_kafka_resp_err_t)err))
+    else if (is_auth_error((rd_kafka_resp_err_t)err, reason))
         lr_error("kafka", "authentication/TLS failure: %s; retrying", reason);
     else
         lr_warn("kafka", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);

@@ -13,7 +13,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
     [ -n "${FRONT:-}" ] && "$HERE/mtls_front.sh" stop "$FRONT"
-    if [ "$FAILS" = 0 ]; then rm -rf "$W"; else echo "kept $W for inspection"; fi
+    if [ "$FAILS" = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "kept $W for inspection"; fi
 }
 trap cleanup EXIT
 
