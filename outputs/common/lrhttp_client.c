@@ -150,6 +150,8 @@ static bool header_value_ok(const char *s)
 
 static int add_header(lrhttp_client *c, const char *name, const char *value, char *err, size_t errlen)
 {
+    if (!value)
+        value = "";
     if (!header_name_ok(name)) {
         snprintf(err, errlen, "header name '%s' is not a valid HTTP token", name);
         return -1;

@@ -5,7 +5,8 @@ records every request: method, path, headers, the body as sent and the
 body after undoing Content-Encoding: gzip. What it answers is a script:
 a queue of actions, each used for one request, then a default action.
 
-    status(code, body=b"", headers=None)  answer with that status
+    status(code, body=b"", headers=None)  answer with that status (a header value
+                                          may be a function, called when answering)
     hang()                                read the request, never answer
                                           (until the receiver stops)
     close()                               read the request, close the
@@ -119,7 +120,7 @@ class Receiver:
                 _, code, body, extra = action
                 self.send_response(code)
                 for name, value in extra.items():
-                    self.send_header(name, str(value))
+                    self.send_header(name, str(value() if callable(value) else value))
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
