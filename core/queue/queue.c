@@ -5,6 +5,12 @@
  * and sleeps (interruptibly) until their retry time: the rest of the queue
  * waits behind them, the totals keep counting them, so a down sink fills the
  * queue and pauses the input instead of growing memory.
+ *
+ * A disk queue (queue_disk.c) differs in where events wait: pushed events
+ * are staged for the spool writer, which appends and fsyncs them and then
+ * finishes them; workers read their batches from the spool instead of the
+ * FIFO and acknowledge spool entries instead of finishing records. Retry,
+ * backoff, dead letters and pending events work the same for both.
  */
 #include "queue/queue.h"
 
@@ -18,70 +24,33 @@
 
 #include "plugin/host.h"
 #include "queue/deadletter.h"
+#include "queue/queue_internal.h"
 #include "util/log.h"
 
 typedef struct worker worker;
 
-typedef struct qitem {
-    lr_record *rec;
-    const lr_event *ev;
-    size_t bytes;
-    int64_t enq_mono_ms;
-    uint32_t attempts;
-    int64_t first_fail_ms; /* wall clock, for the dead letter */
-    int64_t last_fail_ms;
-} qitem;
-
-struct lr_queue {
-    lr_instance *inst;
-    const lr_output_settings *set;
-    const lr_output_plugin *plugin;
-    const char *name;
-    lr_deadletter *dl;
-
-    pthread_mutex_t lock;
-    pthread_cond_t work;  /* workers: items arrived, stop, reopen */
-    pthread_cond_t idle;  /* drain: totals reached zero */
-    qitem *ring;
-    size_t cap, head, count;
-    uint64_t queued_bytes;
-    uint64_t total_records; /* queued + in flight + held + pending */
-    uint64_t total_bytes;
-    qitem *pending;         /* LR_PENDING events, finished via host->complete */
-    size_t npending, cap_pending;
-    int64_t resume_at_mono; /* output-level pause after a pending event came back as retry */
-    bool stopping, draining;
-    atomic_bool congested;
-    atomic_uint reopen_gen;
-    lr_queue_stats stats;
-
-    struct worker **workers;
-    int nworkers;
-};
-
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return lr_queue_mono_ms();
 }
 
 static int64_t wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return lr_queue_wall_ms();
 }
 
 static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int64_t until_mono_ms)
 {
-    struct timespec ts = {.tv_sec = until_mono_ms / 1000, .tv_nsec = (until_mono_ms % 1000) * 1000000};
-    pthread_cond_timedwait(c, m, &ts);
+    lr_queue_timed_wait(c, m, until_mono_ms);
 }
 
 /* Called with the lock held after the totals changed. */
 static void update_congestion(lr_queue *q)
 {
+    if (q->disk) {
+        lr_qdisk_update_congestion(q);
+        return;
+    }
     uint64_t maxr = (uint64_t)q->set->queue_max_records, maxb = q->set->queue_max_bytes;
     if (q->total_records >= maxr || q->total_bytes >= maxb)
         atomic_store(&q->congested, true);
@@ -101,6 +70,10 @@ static void set_last_error(lr_queue *q, const char *reason)
 /* The event is done for this output: release it (lock NOT held). */
 static void finish_item(lr_queue *q, qitem *it, bool delivered)
 {
+    if (q->disk) {
+        lr_qdisk_finish(q, it, delivered);
+        return;
+    }
     /* Completion first, totals second: whoever waits for the queue to be
      * empty (drain) then also sees every completion callback done. */
     lr_record_finish(it->rec);
@@ -142,6 +115,17 @@ static bool deadletter_item(lr_queue *q, qitem *it, const char *reason)
     pthread_mutex_unlock(&q->lock);
     finish_item(q, it, false);
     return true;
+}
+
+/* For queue_disk.c (see queue_internal.h). */
+void lr_queue_set_last_error(lr_queue *q, const char *reason)
+{
+    set_last_error(q, reason);
+}
+
+bool lr_queue_deadletter_item(lr_queue *q, qitem *it, const char *reason)
+{
+    return deadletter_item(q, it, reason);
 }
 
 static uint64_t next_random(uint64_t *state)
@@ -275,6 +259,8 @@ static void deliver_items(worker *w, qitem *items, size_t n)
     }
     lr_instance_call_deliver(w->q->inst, w->wctx, w->evs, n, attempt, w->out);
     handle_results(w, items, n);
+    if (w->q->disk)
+        lr_qdisk_checkpoint(w->q);
 }
 
 /* Called with the lock held; drops it around the module's reopen. */
@@ -310,6 +296,8 @@ static void *worker_main(void *arg)
         if (q->plugin->tick && now - last_tick >= 1000) {
             pthread_mutex_unlock(&q->lock);
             q->plugin->tick(ctx, w->wctx, wall_ms());
+            if (q->disk)
+                lr_qdisk_checkpoint(q);
             pthread_mutex_lock(&q->lock);
             last_tick = now;
             continue;
@@ -339,12 +327,25 @@ static void *worker_main(void *arg)
                 wake = oldest + s->batch_timeout_ms;
         } else if (q->count && q->resume_at_mono < wake) {
             wake = q->resume_at_mono;
+        } else if (!q->count && q->disk && lr_qdisk_batch_ready(q, now, &wake)) {
+            /* a disk queue's batches come from the spool */
+            size_t n = lr_qdisk_take_batch(q, w->batch, bmax);
+            if (!n)
+                continue;
+            pthread_mutex_unlock(&q->lock);
+            deliver_items(w, w->batch, n);
+            last_tick = mono_ms();
+            pthread_mutex_lock(&q->lock);
+            continue;
         }
         if (!ready) {
-            if (q->draining && !flushed_for_drain && q->count == 0 && q->plugin->flush) {
+            if (q->draining && !flushed_for_drain && q->count == 0 && (!q->disk || lr_qdisk_empty(q)) &&
+                q->plugin->flush) {
                 flushed_for_drain = true;
                 pthread_mutex_unlock(&q->lock);
                 q->plugin->flush(ctx, w->wctx);
+                if (q->disk)
+                    lr_qdisk_checkpoint(q);
                 pthread_mutex_lock(&q->lock);
                 continue;
             }
@@ -456,6 +457,8 @@ lr_queue *lr_queue_create(lr_instance *inst)
     if (!q->ring)
         abort();
     lr_instance_set_complete_handler(inst, complete_handler, q);
+    if (q->set->queue_type == 1)
+        q->disk = lr_qdisk_create(q); /* before the workers: they read what it recovered */
 
     q->nworkers = (int)q->set->workers;
     q->workers = calloc((size_t)q->nworkers, sizeof *q->workers);
@@ -495,6 +498,16 @@ void lr_queue_push(lr_queue *q, lr_record *rec, const lr_event *ev)
     lr_record_ref(rec);
     lr_record_hold(rec, 1);
     pthread_mutex_lock(&q->lock);
+    if (q->disk) {
+        qitem it = {.rec = rec, .ev = ev, .bytes = bytes, .enq_mono_ms = mono_ms()};
+        lr_qdisk_push(q, &it);
+        q->total_records++;
+        q->total_bytes += bytes;
+        q->stats.received++;
+        update_congestion(q);
+        pthread_mutex_unlock(&q->lock);
+        return;
+    }
     if (q->count == q->cap) {
         size_t ncap = q->cap * 2;
         qitem *r = malloc(ncap * sizeof *r);
@@ -538,6 +551,8 @@ bool lr_queue_drain(lr_queue *q, int64_t deadline_ms)
     pthread_mutex_lock(&q->lock);
     q->draining = true;
     pthread_cond_broadcast(&q->work);
+    if (q->disk)
+        lr_qdisk_wake(q);
     while (q->total_records > 0 && mono_ms() < deadline_ms)
         timed_wait(&q->idle, &q->lock, deadline_ms < mono_ms() + 200 ? deadline_ms : mono_ms() + 200);
     bool empty = q->total_records == 0;
@@ -560,6 +575,8 @@ void lr_queue_get_stats(lr_queue *q, lr_queue_stats *out)
     out->depth_records = q->total_records;
     out->depth_bytes = q->total_bytes;
     out->oldest_age_ms = q->count ? mono_ms() - q->ring[q->head].enq_mono_ms : 0;
+    if (q->disk)
+        lr_qdisk_stats(q, out);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -575,6 +592,8 @@ void lr_queue_destroy(lr_queue *q)
     pthread_mutex_lock(&q->lock);
     q->stopping = true;
     pthread_cond_broadcast(&q->work);
+    if (q->disk)
+        lr_qdisk_wake(q);
     pthread_mutex_unlock(&q->lock);
     for (int i = 0; i < q->nworkers; i++) {
         worker *w = q->workers[i];
@@ -586,11 +605,14 @@ void lr_queue_destroy(lr_queue *q)
         free(w->out);
         free(w);
     }
-    /* Workers are gone; release whatever was never finished. */
+    /* Workers are gone; release whatever was never finished. (Disk queue:
+     * their entries stay in the spool, unacknowledged.) */
     for (size_t k = 0; k < q->count; k++)
         lr_record_unref(q->ring[(q->head + k) % q->cap].rec);
     for (size_t k = 0; k < q->npending; k++)
         lr_record_unref(q->pending[k].rec);
+    if (q->disk)
+        lr_qdisk_destroy(q);
     lr_instance_set_complete_handler(q->inst, NULL, NULL);
     lr_deadletter_destroy(q->dl);
     pthread_cond_destroy(&q->work);

@@ -233,6 +233,7 @@ struct lr_spool {
     uint64_t uncommitted;     /* appended by the writer, not yet committed */
     uint64_t unread_entries, unread_bytes, unacked_entries, unacked_bytes;
     uint64_t lost_bytes;
+    uint64_t committed_total;
     uint32_t next_seq;
     uint32_t wm_seq; /* everything up to (wm_seq, wm_end) is delivered */
     uint64_t wm_end;
@@ -583,6 +584,10 @@ lr_spool *lr_spool_open(const lr_spool_options *opt, lr_spool_recovery *rec, cha
         if (sp->seg_max > LR_SPOOL_SEGMENT_MAX)
             sp->seg_max = LR_SPOOL_SEGMENT_MAX;
     }
+    /* a segment never outgrows the budget: a delivered active segment is then
+     * always sealed (and deleted) before the spool could refuse an append */
+    if (sp->max_bytes && sp->seg_max > sp->max_bytes)
+        sp->seg_max = sp->max_bytes;
     sp->entry_time = opt->entry_time;
     sp->w_fd = -1;
     fr_init(&sp->rd);
@@ -804,6 +809,7 @@ int lr_spool_commit(lr_spool *sp, char *err, size_t errlen)
     sp->unread_bytes += bytes;
     sp->unacked_entries += sp->w_pending;
     sp->unacked_bytes += bytes;
+    sp->committed_total += sp->w_pending;
     pthread_mutex_unlock(&sp->lock);
     sp->w_committed = sp->w_size;
     sp->w_pending = 0;
@@ -997,6 +1003,7 @@ void lr_spool_get_stats(lr_spool *sp, lr_spool_stats *st)
     st->unacked_bytes = sp->unacked_bytes;
     st->oldest_ms = sp->win_count ? sp->win[sp->win_head].stamp : 0;
     st->lost_bytes = sp->lost_bytes;
+    st->committed_total = sp->committed_total;
     pthread_mutex_unlock(&sp->lock);
 }
 

@@ -113,6 +113,8 @@ typedef struct lr_spool_stats {
     uint64_t unacked_bytes;
     int64_t oldest_ms;        /* entry_time of the oldest entry in flight, 0 if none/unknown */
     uint64_t lost_bytes;      /* since open, including recovery */
+    uint64_t committed_total; /* entries committed since open (tells a writer how much of a
+                               * group became durable before an error) */
 } lr_spool_stats;
 
 void lr_spool_get_stats(lr_spool *sp, lr_spool_stats *st);
