@@ -2,7 +2,7 @@
 """Runtime tests of the `http` output: the real agent (`logrelay replay`)
 sends to a scripted receiver on 127.0.0.1 (tests/http/receiver.py).
 
-Covers: exact bodies for each format, with and without gzip; keep-alive;
+Covers: the README options table against `logrelay describe`; exact bodies for each format, with and without gzip; keep-alive;
 method, headers, bearer/basic auth (secrets never in the log); 503 for a
 few requests then recovery with nothing lost or duplicated beyond the failed
 batch; 429 with Retry-After in seconds and as an HTTP-date; 400 -> dead
@@ -363,6 +363,18 @@ class HttpOutput(ReplayTest):
         rc, out = self.check({"insecure_sink": self.http("tls: {verify: false}", url="https://127.0.0.1:1/x")})
         self.assertEqual(rc, 0, out)
         self.assertRegex(out, r"WARN.*insecure_sink.*tls.verify is false")
+
+    def test_readme_options_table_matches_describe(self):
+        p = subprocess.run([LOGRELAY, "describe", "http", "--markdown"], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        described = p.stdout.decode().split("## Options every output accepts")[0]
+        rows = [l for l in described.splitlines() if l.startswith("| `")]
+        self.assertGreater(len(rows), 10)
+        readme = os.path.join(os.environ["LR_SRC"], "outputs", "http", "README.md")
+        with open(readme) as f:
+            options = f.read().split("## Options", 1)[1].split("\n## ", 1)[0]
+        documented = [l for l in options.splitlines() if l.startswith("| `")]
+        self.assertEqual(documented, rows)
 
 
 def make_certs(d):
