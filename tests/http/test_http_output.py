@@ -2,7 +2,7 @@
 """Runtime tests of the `http` output: the real agent (`logrelay replay`)
 sends to a scripted receiver on 127.0.0.1 (tests/http/receiver.py).
 
-Covers: the README options table against `logrelay describe`; exact bodies for each format, with and without gzip; keep-alive;
+Covers: exact bodies for each format, with and without gzip; keep-alive;
 method, headers, bearer/basic auth (secrets never in the log); 503 for a
 few requests then recovery with nothing lost or duplicated beyond the failed
 batch; 429 with Retry-After in seconds and as an HTTP-date; 400 -> dead
@@ -10,7 +10,8 @@ letter with status and body excerpt; a receiver that hangs (timeout ->
 retry) or closes the connection (retry); one output down while another
 delivers everything; max_body_bytes splitting; several workers; start-up
 checks (basic and bearer together, tls.verify false warning); HTTPS with a
-private CA and a client certificate, and the TLS failures that are retried.
+private CA and a client certificate, and the TLS failures that are retried;
+the README's options table against `logrelay describe http --markdown`.
 
 Every output of a test also feeds a `file` output (format json) as a twin:
 it writes the very JSON encoding the http output sends, so bodies are
