@@ -431,6 +431,8 @@ int lr_kafka_consumer_run(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
             pause_all(c, false);
             lr_info("kafka", "outputs caught up: resuming consumption");
         }
+        if (c->paused)
+            last_msg = now; /* waiting for outputs is not idleness */
         store_moved(c);
         if (now - last_commit >= c->conf->commit_interval_ms) {
             commit_stored(c, false);
