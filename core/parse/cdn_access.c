@@ -15,6 +15,9 @@
  * Threading: stateless, any thread.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "parse/numparse.h"
 #include "parse/parse_internal.h"
@@ -93,24 +96,48 @@ static const char *unescape(cdn_scan *c, const char *b, const char *e, size_t *n
  * escaped (odd run of backslashes before it) and is followed by a space or
  * the end of the line; a stray unescaped quote inside the text is kept.
  */
+/* First '"' or '\\' in [p, e), or e. Sixteen bytes per step where SSE2 is
+ * there (every x86-64), a byte at a time for the rest. */
+static inline const char *find_quote_or_backslash(const char *p, const char *e)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 static bool quoted(cdn_scan *c, const char *expected, const char *unterminated, const char **s, size_t *n)
 {
     if (c->p >= c->end || *c->p != '"')
         return fail(c, expected);
     const char *b = c->p + 1, *q = b, *e = c->end;
+    bool escapes = false;
     for (;;) {
-        q = memchr(q, '"', (size_t)(e - q));
-        if (!q)
+        q = find_quote_or_backslash(q, e);
+        if (q == e)
             return fail(c, unterminated);
-        const char *t = q;
-        while (t > b && t[-1] == '\\')
-            t--;
-        if (((q - t) & 1) == 0 && (q + 1 == e || q[1] == ' '))
+        if (*q == '\\') {
+            /* a backslash takes the next byte with it: \" never closes */
+            escapes = true;
+            q = e - q > 2 ? q + 2 : e;
+            continue;
+        }
+        if (q + 1 == e || q[1] == ' ')
             break;
-        q++; /* escaped, or a stray quote inside the text */
+        q++; /* a stray quote inside the text */
     }
     c->p = q + 1;
-    if (memchr(b, '\\', (size_t)(q - b))) {
+    if (escapes) {
         *s = unescape(c, b, q, n);
     } else {
         *s = b; /* the common case: no copy */
@@ -171,13 +198,37 @@ static void request_line(cdn_scan *c, const char *s, size_t n)
         ADD_STR(c, "httpversion", ls + 1, (size_t)(e - ls - 1));
 }
 
+/* "0.000193": digits, a dot, at most 15 digits in all, is one exact
+ * division; anything else goes to the general parser. */
+static bool simple_decimal(const char *s, size_t n, double *out)
+{
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (n == 0 || n > 16)
+        return false;
+    uint64_t m = 0;
+    size_t dot = n, i;
+    for (i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d <= 9)
+            m = m * 10 + d;
+        else if (s[i] == '.' && dot == n && i > 0 && i + 1 < n)
+            dot = i;
+        else
+            return false;
+    }
+    size_t frac = dot == n ? 0 : n - dot - 1;
+    *out = (double)m / p10[frac]; /* m < 10^16 is exact, and so is 10^frac */
+    return true;
+}
+
 static bool requesttime(cdn_scan *c)
 {
     const char *s;
     size_t n;
     double d;
     token(c, &s, &n);
-    if (!lr_num_parse_double(s, n, false, &d))
+    if (!simple_decimal(s, n, &d) && !lr_num_parse_double(s, n, false, &d))
         return fail(c, "bad requesttime");
     add_member(c, "requesttime", 11, lr_value_float(d));
     return true;
