@@ -74,6 +74,7 @@ struct node {
     lr_value *list;  /* N_IN: literals */
     size_t nlist;
     pcre2_code *re;  /* N_CMP with OP_MATCH / OP_NMATCH */
+    bool jit;        /* re was JIT-compiled: the fast entry point applies */
 };
 
 struct lr_expr {
@@ -563,7 +564,7 @@ static node *compile_regex(parser *p, node *n, size_t lit_off)
     }
     /* JIT is an optimisation: without it (unsupported CPU, no exec memory)
      * the interpreter gives the same answers. */
-    (void)pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE);
+    n->jit = pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE) == 0;
     if (!p->e->mctx) {
         p->e->mctx = pcre2_match_context_create(NULL);
         if (!p->e->mctx) {
@@ -858,7 +859,9 @@ static int regex_match(const lr_expr *e, const node *n, const lr_value *v)
     default:
         return -1;
     }
-    int rc = pcre2_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx);
+    /* pcre2_jit_match skips argument checks that hold by construction here */
+    int rc = n->jit ? pcre2_jit_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx)
+                    : pcre2_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx);
     if (rc >= 0)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH)

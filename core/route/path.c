@@ -160,7 +160,12 @@ void lr_path_free(lr_path *p)
 size_t lr_path_key_span(const lr_path *p, size_t from, const char *key, size_t key_len)
 {
     size_t start = p->seg_off[from];
-    if (key_len > p->len - start || memcmp(p->text + start, key, key_len) != 0)
+    if (key_len > p->len - start)
+        return 0;
+    /* cheap rejections first: this runs for every member on a transform's path */
+    char after = p->text[start + key_len];
+    if ((after != '.' && after != '\0') || (key_len && key[0] != p->text[start]) ||
+        memcmp(p->text + start, key, key_len) != 0)
         return 0;
     size_t end = start + key_len + 1; /* where the next segment would start */
     for (size_t k = from + 1; k <= p->nseg; k++) {
@@ -172,28 +177,71 @@ size_t lr_path_key_span(const lr_path *p, size_t from, const char *key, size_t k
     return 0;
 }
 
-/* Same search order as lr_value_get_path, but splitting only between
- * segments, so a quoted segment holding a dot stays one key. */
+/* First member of obj whose key is k[0..n); NULL when none. Hot: the
+ * length and first byte rule out almost every member before memcmp. */
+static inline const lr_value *find_key(const lr_value *obj, const char *k, size_t n)
+{
+    const lr_member *m = obj->u.members, *end = m + obj->len;
+    for (; m < end; m++) {
+        if (m->key_len == n && (n == 0 || (m->key[0] == k[0] && memcmp(m->key, k, n) == 0)))
+            return &m->value;
+    }
+    return NULL;
+}
+
+static inline bool key_is(const lr_member *m, const char *k, size_t n)
+{
+    return m->key_len == n && (n == 0 || (m->key[0] == k[0] && memcmp(m->key, k, n) == 0));
+}
+
+/* The search order of lr_value_get_path (a key holding the whole rest of the
+ * path first, then heads from the shortest), splitting only between
+ * segments so a quoted segment holding a dot stays one key. One pass over an
+ * object's members finds the whole-rest key, the one-segment head, and
+ * whether a longer head (a key with dots) exists; without one, the lookup
+ * descends without recursion, which is every path of a normal record. */
 static const lr_value *get_from(const lr_value *v, const lr_path *p, size_t from)
 {
+    for (; from < p->nseg; from++) {
+        if (v->kind == LR_VAL_ARRAY) {
+            for (uint32_t i = 0; i < v->len; i++) {
+                const lr_value *r = get_from(&v->u.items[i], p, from);
+                if (r)
+                    return r;
+            }
+            return NULL;
+        }
+        if (v->kind != LR_VAL_OBJECT)
+            return NULL;
+        const char *rest = p->text + p->seg_off[from];
+        size_t rest_len = p->len - p->seg_off[from];
+        if (from + 1 == p->nseg)
+            return find_key(v, rest, rest_len);
+        size_t head_len = p->seg_off[from + 1] - 1 - p->seg_off[from];
+        const lr_value *head = NULL;
+        bool longer = false;
+        const lr_member *m = v->u.members, *end = m + v->len;
+        for (; m < end; m++) {
+            if (m->key_len > head_len) {
+                if (key_is(m, rest, rest_len))
+                    return &m->value;
+                if (m->key_len < rest_len && rest[m->key_len] == '.' && key_is(m, rest, m->key_len))
+                    longer = true;
+            } else if (!head && key_is(m, rest, head_len)) {
+                head = &m->value;
+            }
+        }
+        if (longer)
+            break;
+        if (!head)
+            return NULL;
+        v = head;
+    }
     if (from == p->nseg)
         return v;
-    if (v->kind == LR_VAL_ARRAY) {
-        for (uint32_t i = 0; i < v->len; i++) {
-            const lr_value *r = get_from(&v->u.items[i], p, from);
-            if (r)
-                return r;
-        }
-        return NULL;
-    }
-    if (v->kind != LR_VAL_OBJECT)
-        return NULL;
-    const char *rest = p->text + p->seg_off[from];
-    const lr_value *whole = lr_value_get_key(v, rest, p->len - p->seg_off[from]);
-    if (whole)
-        return whole;
+    /* a key holding dots may stand for several segments: try every head */
     for (size_t k = from; k + 1 < p->nseg; k++) {
-        const lr_value *head = lr_value_get_key(v, rest, p->seg_off[k + 1] - 1 - p->seg_off[from]);
+        const lr_value *head = find_key(v, p->text + p->seg_off[from], p->seg_off[k + 1] - 1 - p->seg_off[from]);
         if (head) {
             const lr_value *r = get_from(head, p, k + 1);
             if (r)
@@ -207,7 +255,5 @@ const lr_value *lr_path_get(const lr_value *root, const lr_path *p)
 {
     if (!root)
         return NULL;
-    if (!p->dotted_seg)
-        return lr_value_get_path(root, p->text, p->len);
     return get_from(root, p, 0);
 }

@@ -12,6 +12,7 @@
 
 #include "record/json_encode.h"
 #include "route/path.h"
+#include "route/view_json.h"
 #include "util/buf.h"
 
 typedef enum op_kind {
@@ -327,13 +328,14 @@ static bool walk_array(walk *w, const lr_value *v, size_t from, walk_fn fn, lr_v
     return true;
 }
 
-/* Any member whose key stands for the start of the remaining path? */
-static bool touches(const lr_path *p, const lr_value *obj, size_t from)
+/* Index of the first member whose key stands for the start of the
+ * remaining path, or obj->len when none does (then nothing changes here). */
+static uint32_t first_touched(const lr_path *p, const lr_value *obj, size_t from)
 {
     for (uint32_t i = 0; i < obj->len; i++)
         if (lr_path_key_span(p, from, obj->u.members[i].key, obj->u.members[i].key_len))
-            return true;
-    return false;
+            return i;
+    return obj->len;
 }
 
 static lr_value object_value(lr_member *m, size_t n)
@@ -347,12 +349,15 @@ static bool remove_walk(walk *w, const lr_value *v, size_t from, lr_value *out)
     if (v->kind == LR_VAL_ARRAY)
         return walk_array(w, v, from, remove_walk, out);
     const lr_path *p = &w->op->path;
-    if (v->kind != LR_VAL_OBJECT || !touches(p, v, from))
+    if (v->kind != LR_VAL_OBJECT)
+        return false;
+    uint32_t first = first_touched(p, v, from);
+    if (first == v->len)
         return false;
     lr_member *nm = copy_members(w->rec, v, 0);
-    size_t k = 0;
+    size_t k = first;
     bool changed = false;
-    for (uint32_t i = 0; i < v->len; i++) {
+    for (uint32_t i = first; i < v->len; i++) {
         const lr_member *m = &v->u.members[i];
         size_t s = lr_path_key_span(p, from, m->key, m->key_len);
         if (s && from + s == p->nseg) {
@@ -377,7 +382,7 @@ static bool rename_walk(walk *w, const lr_value *v, size_t from, lr_value *out)
     if (v->kind == LR_VAL_ARRAY)
         return walk_array(w, v, from, rename_walk, out);
     const lr_path *p = &w->op->path;
-    if (v->kind != LR_VAL_OBJECT || !touches(p, v, from))
+    if (v->kind != LR_VAL_OBJECT || first_touched(p, v, from) == v->len)
         return false;
     /* the new key, spelled from the same segment the old key started at */
     const lr_path *to = &w->op->to;
@@ -422,12 +427,15 @@ static bool replace_walk(walk *w, const lr_value *v, size_t from, lr_value *out)
     if (v->kind == LR_VAL_ARRAY)
         return walk_array(w, v, from, replace_walk, out);
     const lr_path *p = &w->op->path;
-    if (v->kind != LR_VAL_OBJECT || !touches(p, v, from))
+    if (v->kind != LR_VAL_OBJECT)
+        return false;
+    uint32_t first = first_touched(p, v, from);
+    if (first == v->len)
         return false;
     lr_member *nm = copy_members(w->rec, v, 0);
-    size_t k = 0;
+    size_t k = first;
     bool changed = false, replaced = false;
-    for (uint32_t i = 0; i < v->len; i++) {
+    for (uint32_t i = first; i < v->len; i++) {
         const lr_member *m = &v->u.members[i];
         size_t s = lr_path_key_span(p, from, m->key, m->key_len);
         if (s && from + s == p->nseg) {
@@ -567,12 +575,20 @@ const lr_event *lr_transforms_apply(const lr_transforms *t, lr_record *rec)
     lr_event *ev = lr_record_alloc(rec, sizeof *ev);
     *ev = rec->ev;
     ev->fields = fields;
-    /* Encode into a per-thread scratch buffer, then one copy into the arena. */
+    /* The record's own JSON holds the encoding of everything the view
+     * shares with it (almost everything): build the view's JSON from it.
+     * Every output of a normal table needs the record's JSON anyway. */
+    lr_record_encode_json(rec);
     static _Thread_local lr_buf scratch;
     if (!scratch.max)
         lr_buf_init(&scratch, 0);
     lr_buf_reset(&scratch);
-    if (lr_json_encode_value(&scratch, fields)) {
+    bool ok = lr_view_json_encode(&scratch, fields, &rec->root, rec->ev.json, rec->ev.json_len);
+    if (!ok) {
+        lr_buf_reset(&scratch);
+        ok = lr_json_encode_value(&scratch, fields);
+    }
+    if (ok) {
         ev->json = lr_record_str(rec, scratch.data, scratch.len);
         ev->json_len = scratch.len;
     } else {

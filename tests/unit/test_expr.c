@@ -14,6 +14,7 @@
 
 #include "record/record.h"
 #include "route/expr.h"
+#include "route/path.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixture: JSON text -> lr_value tree owned by a record's arena             */
@@ -367,6 +368,37 @@ static void test_paths(void **state)
     lr_record_unref(rec);
 }
 
+/* Route paths find exactly what the record model's lookup finds (the host's
+ * event_get uses it), including keys that hold dots, arrays and duplicates. */
+static void test_path_lookup_matches_record_model(void **state)
+{
+    (void)state;
+    static const char *docs[] = {
+        "{\"a\":{\"b\":{\"c\":1}},\"a.b\":{\"c\":2},\"a.b.c\":3}",
+        "{\"a\":{\"b\":{\"x\":1}},\"a.b\":{\"c\":2}}",
+        "{\"a\":{\"b.c\":5,\"b\":{\"c\":6}},\"x\":[{\"y\":1},{\"z\":{\"w\":2}},{\"z\":{\"w\":3}}]}",
+        "{\"a\":[[{\"b\":1}],{\"b\":2}],\"\":{\"\":7}}",
+        "{\"t\":{\"m\":{\"d\":{\"s\":\"2\"}},\"m.d\":{\"r\":\"9\"}}}",
+    };
+    static const char *paths[] = {"a", "a.b", "a.b.c", "a.b.x", "a.b.c.d", "x.y", "x.z.w", "x.w", "a.b.c.x",
+                                  "t.m.d.s", "t.m.d.r", "t.m", "t.m.d", "nope", "a.nope.c", "x"};
+    for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        lr_record *rec = record_from_json(docs[d]);
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+            lr_path p;
+            char err[128];
+            assert_int_equal(lr_path_parse_all(paths[i], strlen(paths[i]), &p, err, sizeof err), 0);
+            const lr_value *want = lr_value_get_path(rec->ev.fields, paths[i], strlen(paths[i]));
+            const lr_value *got = lr_path_get(rec->ev.fields, &p);
+            if (got != want)
+                fail_msg("doc %zu path %s: route lookup %p, record lookup %p", d, paths[i], (const void *)got,
+                         (const void *)want);
+            lr_path_free(&p);
+        }
+        lr_record_unref(rec);
+    }
+}
+
 typedef struct bad_case {
     const char *text;
     int col;
@@ -527,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_in_lists),
         cmocka_unit_test(test_exists),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_path_lookup_matches_record_model),
         cmocka_unit_test(test_compile_errors),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_text_kept),

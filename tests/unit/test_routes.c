@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "record/json_encode.h"
 #include "record/record.h"
 #include "route/routes.h"
 
@@ -671,6 +672,57 @@ static void test_set_values_and_types(void **state)
                      "{\"a\":\"old\",\"c\":1}", "{\"b\":\"old\",\"a\":\"new\"}");
 }
 
+/* A view's JSON is built from the record's JSON (shared values are copied
+ * as bytes): it must equal encoding the view from scratch, whatever the
+ * strings hold. */
+static void test_view_json_equals_full_encoding(void **state)
+{
+    (void)state;
+    const char *records[] = {
+        waf_record,
+        "{\"a\\\"b\":\"q\\\"uote\",\"back\\\\\":\"x\\\\\",\"br{}[],:\":\"}]\\\\\",\"e\":{},\"f\":[],"
+        "\"n\":[1,2.5,-3e-7,true,false,null,[{\"x\":\"y\"}]],\"u\":\"caf\u00e9 \\u2028 \u65e5\"}",
+        "{\"transaction\":{\"messages\":[{\"details\":{\"data\":\"a,b\",\"ruleId\":\"1\"}},{\"x\":{}},"
+        "{\"details\":{\"data\":\"\\\"}\",\"ruleId\":\"2\"}}],\"request\":{\"headers\":{\"Cookie\":\"c\"}}},"
+        "\"t\":1.5}",
+    };
+    fixture f;
+    load_ok(&f,
+            "routes:\n"
+            "  - name: t\n"
+            "    to: es\n"
+            "    remove: [transaction.request.headers.Cookie, '[\"br{}[],:\"]', transaction.messages.details.data, "
+            "e]\n"
+            "    rename: {'[\"a\\\"b\"]': ab, n: numbers, transaction.messages.details.ruleId: "
+            "transaction.messages.details.rule, t: moved.t}\n"
+            "    set: {team: secops, transaction.response.http_code: 499, u: \"new \\\"text\\\"\"}\n",
+            -1);
+    for (size_t i = 0; i < sizeof records / sizeof records[0]; i++) {
+        lr_record *rec = record_from_json(records[i], "c83_waf", "waf_json");
+        lr_route_target t[OUT_COUNT];
+        assert_int_equal(lr_routes_dispatch(f.routes, rec, t, OUT_COUNT), 1);
+        assert_ptr_not_equal(t[0].ev, &rec->ev); /* a transformed view */
+        lr_buf full;
+        lr_buf_init(&full, 0);
+        assert_true(lr_json_encode_value(&full, t[0].ev->fields));
+        lr_buf_terminate(&full);
+        assert_string_equal(t[0].ev->json, full.data);
+        assert_int_equal(t[0].ev->json_len, full.len);
+        lr_buf_free(&full);
+        lr_record_unref(rec);
+    }
+    /* and what the second record became, spelled out */
+    lr_record *rec = record_from_json(records[1], "c83_waf", "waf_json");
+    lr_route_target t[OUT_COUNT];
+    assert_int_equal(lr_routes_dispatch(f.routes, rec, t, OUT_COUNT), 1);
+    assert_string_equal(t[0].ev->json, "{\"ab\":\"q\\\"uote\",\"back\\\\\":\"x\\\\\",\"f\":[],"
+                                       "\"numbers\":[1,2.5,-3e-07,true,false,null,[{\"x\":\"y\"}]],"
+                                       "\"u\":\"new \\\"text\\\"\",\"team\":\"secops\","
+                                       "\"transaction\":{\"response\":{\"http_code\":499}}}");
+    lr_record_unref(rec);
+    unload(&f);
+}
+
 static void test_route_helpers_and_print(void **state)
 {
     (void)state;
@@ -795,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_dotted_remove_and_rename),
         cmocka_unit_test(test_remove_duplicate_keys),
         cmocka_unit_test(test_set_values_and_types),
+        cmocka_unit_test(test_view_json_equals_full_encoding),
         cmocka_unit_test(test_route_helpers_and_print),
         cmocka_unit_test(test_confd_files_in_order),
     };
