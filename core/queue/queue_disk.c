@@ -39,27 +39,27 @@
 #include "util/log.h"
 
 #define GROUP_MAX 4096
-#define RETRY_MS 1000      /* writer after a full spool or an I/O error; reader after a read error */
+#define RETRY_MS 1000 /* writer after a full spool or an I/O error; reader after a read error */
 #define OPEN_RETRY_MS 5000
 
 struct qdisk {
-    lr_spool *spool;         /* NULL while it cannot be opened */
+    lr_spool *spool; /* NULL while it cannot be opened */
     int64_t open_retry_at;
     bool open_error_logged;
-    qitem *stage;            /* ring: pushed events waiting for the writer */
+    qitem *stage; /* ring: pushed events waiting for the writer */
     size_t stage_cap, stage_head, stage_count;
     uint64_t stage_bytes;
-    pthread_cond_t wake;     /* writer: staged, room freed, drain, stop */
+    pthread_cond_t wake; /* writer: staged, room freed, drain, stop */
     pthread_t writer;
     bool writer_started;
-    bool blocked;            /* the spool refused an append: full */
+    bool blocked; /* the spool refused an append: full */
     bool write_error_logged;
     int64_t write_retry_at;
-    bool reading;            /* a worker is reading the spool */
+    bool reading; /* a worker is reading the spool */
     int64_t read_retry_at;
     uint64_t unread, unread_bytes, disk_bytes; /* the spool's counters as of the last sync */
-    int64_t avail_since;     /* mono: unread entries have been waiting since */
-    lr_spool_entry *entries; /* the reading worker's buffer */
+    int64_t avail_since;                       /* mono: unread entries have been waiting since */
+    lr_spool_entry *entries;                   /* the reading worker's buffer */
     size_t entries_cap;
 };
 
@@ -109,8 +109,10 @@ static void open_spool(lr_queue *q)
     pthread_mutex_lock(&q->lock);
     if (!sp) {
         if (!d->open_error_logged)
-            lr_error(q->name, "%s; records wait in memory (the input pauses when queue.max_records are "
-                              "waiting) and the spool is tried again every %d s", err, OPEN_RETRY_MS / 1000);
+            lr_error(q->name,
+                     "%s; records wait in memory (the input pauses when queue.max_records are "
+                     "waiting) and the spool is tried again every %d s",
+                     err, OPEN_RETRY_MS / 1000);
         d->open_error_logged = true;
         lr_queue_set_last_error(q, err);
         d->open_retry_at = lr_queue_mono_ms() + OPEN_RETRY_MS;
@@ -121,7 +123,8 @@ static void open_spool(lr_queue *q)
     if (d->open_error_logged)
         lr_info(q->name, "spool %s is open now", q->set->queue_path);
     if (rec.entries)
-        lr_info(q->name, "spool %s: %" PRIu64 " records (%" PRIu64 " bytes) from an earlier run are delivered first",
+        lr_info(q->name,
+                "spool %s: %" PRIu64 " records (%" PRIu64 " bytes) from an earlier run are delivered first",
                 q->set->queue_path, rec.entries, rec.bytes);
     sync_counts(q);
     pthread_cond_broadcast(&q->work);

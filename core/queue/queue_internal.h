@@ -23,7 +23,7 @@ typedef struct qitem {
     uint32_t attempts;
     int64_t first_fail_ms; /* wall clock, for the dead letter */
     int64_t last_fail_ms;
-    uint64_t spool_id;     /* disk queue: the entry to acknowledge */
+    uint64_t spool_id; /* disk queue: the entry to acknowledge */
 } qitem;
 
 typedef struct qdisk qdisk;
@@ -36,14 +36,14 @@ struct lr_queue {
     lr_deadletter *dl;
 
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* workers: items arrived, stop, reopen */
-    pthread_cond_t idle;  /* drain: totals reached zero */
-    qitem *ring;          /* memory queue: the FIFO; disk queue: events handed back by host->complete */
+    pthread_cond_t work; /* workers: items arrived, stop, reopen */
+    pthread_cond_t idle; /* drain: totals reached zero */
+    qitem *ring;         /* memory queue: the FIFO; disk queue: events handed back by host->complete */
     size_t cap, head, count;
     uint64_t queued_bytes;
     uint64_t total_records; /* queued + in flight + held + pending (disk: staged + not yet delivered) */
     uint64_t total_bytes;
-    qitem *pending;         /* LR_PENDING events, finished via host->complete */
+    qitem *pending; /* LR_PENDING events, finished via host->complete */
     size_t npending, cap_pending;
     int64_t resume_at_mono; /* output-level pause after a pending event came back as retry */
     bool stopping, draining;
@@ -53,7 +53,7 @@ struct lr_queue {
 
     struct worker **workers;
     int nworkers;
-    qdisk *disk;            /* queue.type disk, else NULL */
+    qdisk *disk; /* queue.type disk, else NULL */
 };
 
 static inline int64_t lr_queue_mono_ms(void)

@@ -1,5 +1,6 @@
 /*
- * spool.c: see spool.h for the format and the contract.
+ * spool.c: see spool.h for the format and the contract (the bytes on disk are
+ * read and written by spool_format.c).
  *
  * State, and who touches it:
  *   - sp->lock guards the segment list (oldest first; the last one may be the
@@ -13,7 +14,6 @@
  */
 #include "queue/spool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,179 +26,13 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "queue/spool_format.h"
 #include "util/fs.h"
 #include "util/log.h"
 
-#define ACK_FILE "spool.ack"
-#define ACK_TMP "spool.ack.tmp"
-#define LOCK_FILE "spool.lock"
-#define ACK_MAGIC 0x4b41534cu /* "LSAK" */
-#define ACK_SIZE 28
 #define WBUF_CAP (256u * 1024)
 #define RBUF_CAP (256u * 1024)
-
-/* ------------------------------------------------------------------------ */
-/* Little-endian helpers and the frame checksum                              */
-/* ------------------------------------------------------------------------ */
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-    put_le32(p, (uint32_t)v);
-    put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static uint32_t checksum(const void *p, size_t n)
-{
-    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Reading frames from one segment file                                      */
-/* ------------------------------------------------------------------------ */
-typedef struct frame_reader {
-    int fd;
-    uint64_t pos;     /* file offset of the next frame */
-    char *buf;        /* file bytes [buf_off, buf_off + buf_len) */
-    size_t cap;
-    uint64_t buf_off;
-    size_t buf_len;
-} frame_reader;
-
-static void fr_init(frame_reader *r)
-{
-    memset(r, 0, sizeof *r);
-    r->fd = -1;
-}
-
-/* Forget the cached bytes and the file (the buffer is kept unless it grew
- * for a huge entry). */
-static void fr_reset(frame_reader *r)
-{
-    if (r->fd >= 0)
-        close(r->fd);
-    r->fd = -1;
-    r->pos = r->buf_off = 0;
-    r->buf_len = 0;
-    if (r->cap > 4 * RBUF_CAP) {
-        free(r->buf);
-        r->buf = NULL;
-        r->cap = 0;
-    }
-}
-
-static void fr_free(frame_reader *r)
-{
-    fr_reset(r);
-    free(r->buf);
-    r->buf = NULL;
-    r->cap = 0;
-}
-
-/* Make file bytes [pos, pos + n) available in the buffer, never reading past
- * `limit` (bytes beyond the committed size may still be in the making).
- * 0, -1 when the file is shorter than expected, -2 on an I/O error. */
-static int fr_ensure(frame_reader *r, uint64_t limit, size_t n)
-{
-    if (r->pos >= r->buf_off && r->pos + n <= r->buf_off + r->buf_len)
-        return 0;
-    size_t keep = 0;
-    if (r->pos >= r->buf_off && r->pos < r->buf_off + r->buf_len) {
-        keep = (size_t)(r->buf_off + r->buf_len - r->pos);
-        memmove(r->buf, r->buf + (r->pos - r->buf_off), keep);
-    }
-    r->buf_off = r->pos;
-    r->buf_len = keep;
-    if (n > r->cap || !r->buf) {
-        size_t ncap = r->cap ? r->cap : RBUF_CAP;
-        while (ncap < n)
-            ncap *= 2;
-        char *nb = realloc(r->buf, ncap);
-        if (!nb)
-            abort();
-        r->buf = nb;
-        r->cap = ncap;
-    }
-    while (r->buf_len < n) {
-        uint64_t at = r->buf_off + r->buf_len;
-        size_t want = r->cap - r->buf_len;
-        if (at >= limit)
-            return -1;
-        if (want > limit - at)
-            want = (size_t)(limit - at);
-        ssize_t got = pread(r->fd, r->buf + r->buf_len, want, (off_t)at);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return -2;
-        }
-        if (got == 0)
-            return -1;
-        r->buf_len += (size_t)got;
-    }
-    return 0;
-}
-
-enum { FR_FRAME = 1, FR_END = 0, FR_BAD = -1, FR_IOERR = -2 };
-
-/* The frame at r->pos, checked, without consuming it: FR_FRAME (payload and
- * len set), FR_END at `limit`, FR_BAD (why set) or FR_IOERR. */
-static int fr_peek(frame_reader *r, uint64_t limit, const char **payload, uint32_t *len, const char **why)
-{
-    if (r->pos >= limit)
-        return FR_END;
-    uint64_t avail = limit - r->pos;
-    if (avail < LR_SPOOL_FRAME_HEADER) {
-        *why = "torn entry header";
-        return FR_BAD;
-    }
-    int rc = fr_ensure(r, limit, LR_SPOOL_FRAME_HEADER);
-    if (rc != 0) {
-        *why = "file shorter than expected";
-        return rc == -2 ? FR_IOERR : FR_BAD;
-    }
-    const unsigned char *h = (const unsigned char *)r->buf + (r->pos - r->buf_off);
-    uint32_t l = get_le32(h), crc = get_le32(h + 4);
-    if (l == 0 || l > LR_SPOOL_MAX_ENTRY) {
-        *why = "bad entry length";
-        return FR_BAD;
-    }
-    if (l > avail - LR_SPOOL_FRAME_HEADER) {
-        *why = "entry cut short";
-        return FR_BAD;
-    }
-    rc = fr_ensure(r, limit, LR_SPOOL_FRAME_HEADER + (size_t)l);
-    if (rc != 0) {
-        *why = "file shorter than expected";
-        return rc == -2 ? FR_IOERR : FR_BAD;
-    }
-    const char *p = r->buf + (r->pos - r->buf_off) + LR_SPOOL_FRAME_HEADER;
-    if (checksum(p, l) != crc) {
-        *why = "CRC mismatch";
-        return FR_BAD;
-    }
-    *payload = p;
-    *len = l;
-    return FR_FRAME;
-}
 
 /* ------------------------------------------------------------------------ */
 /* The spool                                                                 */
@@ -242,7 +76,7 @@ struct lr_spool {
     bool saved_valid;
     window_slot *win;
     size_t win_cap, win_head, win_count;
-    uint64_t win_base; /* id of win[win_head] */
+    uint64_t win_base;  /* id of win[win_head] */
     bool active_broken; /* the reader found damage in the active segment */
 
     /* writer thread */
@@ -257,7 +91,7 @@ struct lr_spool {
 
     /* the reader (under rlock) */
     pthread_mutex_t rlock;
-    frame_reader rd;
+    spf_reader rd;
     uint32_t rd_seq;
     uint64_t rd_count; /* entries of rd_seq before rd.pos */
     char *rd_out;      /* payload copies handed out by the last read */
@@ -268,7 +102,7 @@ struct lr_spool {
 
 static void seg_path(const lr_spool *sp, uint32_t seq, char *out, size_t n)
 {
-    snprintf(out, n, "%s/%08" PRIu32 ".seg", sp->dir, seq);
+    spf_segment_path(sp->dir, seq, out, n);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -331,55 +165,15 @@ static bool drop_finished(lr_spool *sp)
     return n > 0;
 }
 
-/* ---- the acknowledgement file ------------------------------------------ */
-
-static bool read_ack(lr_spool *sp, uint32_t *seq, uint64_t *end)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/" ACK_FILE, sp->dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            lr_warn(sp->name, "spool: cannot read %s: %s; delivering the whole spool again", path,
-                    strerror(errno));
-        return false;
-    }
-    unsigned char b[ACK_SIZE];
-    ssize_t got = read(fd, b, sizeof b);
-    close(fd);
-    if (got != ACK_SIZE || get_le32(b) != ACK_MAGIC || get_le32(b + 4) != 1 ||
-        get_le32(b + 24) != checksum(b, 24)) {
-        lr_warn(sp->name, "spool: %s is damaged; delivering the whole spool again (duplicates possible)", path);
-        return false;
-    }
-    *seq = get_le32(b + 8);
-    *end = get_le64(b + 16);
-    return true;
-}
-
-/* Lock held. Written via rename, without fsync: a lost update only means
- * entries delivered again, never entries lost. */
+/* Lock held. */
 static void write_ack(lr_spool *sp)
 {
     if (sp->saved_valid && sp->saved_seq == sp->wm_seq && sp->saved_end == sp->wm_end)
         return;
-    unsigned char b[ACK_SIZE];
-    put_le32(b, ACK_MAGIC);
-    put_le32(b + 4, 1);
-    put_le32(b + 8, sp->wm_seq);
-    put_le32(b + 12, 0);
-    put_le64(b + 16, sp->wm_end);
-    put_le32(b + 24, checksum(b, 24));
-    char tmp[4096], path[4096];
-    snprintf(tmp, sizeof tmp, "%s/" ACK_TMP, sp->dir);
-    snprintf(path, sizeof path, "%s/" ACK_FILE, sp->dir);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || lr_write_all(fd, b, sizeof b) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        lr_warn(sp->name, "spool: cannot write %s: %s (delivered entries may be delivered again)", path,
-                strerror(e));
+    if (spf_write_ack(sp->dir, sp->wm_seq, sp->wm_end) != 0) {
+        lr_warn(sp->name,
+                "spool: cannot write %s/" SPF_ACK_FILE ": %s (delivered entries may be delivered again)",
+                sp->dir, strerror(errno));
         return;
     }
     sp->saved_seq = sp->wm_seq;
@@ -389,110 +183,13 @@ static void write_ack(lr_spool *sp)
 
 /* ---- recovery ------------------------------------------------------------ */
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Segment numbers in the directory, sorted. */
-static uint32_t *list_segments(lr_spool *sp, size_t *count)
-{
-    DIR *d = opendir(sp->dir);
-    size_t n = 0, cap = 16;
-    uint32_t *seqs = malloc(cap * sizeof *seqs);
-    if (!seqs)
-        abort();
-    struct dirent *de;
-    while (d && (de = readdir(d)) != NULL) {
-        const char *nm = de->d_name;
-        if (strlen(nm) != 12 || strcmp(nm + 8, ".seg") != 0)
-            continue;
-        uint32_t v = 0;
-        bool ok = true;
-        for (int i = 0; i < 8; i++) {
-            if (nm[i] < '0' || nm[i] > '9')
-                ok = false;
-            v = v * 10 + (uint32_t)(nm[i] - '0');
-        }
-        if (!ok || v == 0)
-            continue;
-        if (n == cap) {
-            cap *= 2;
-            seqs = realloc(seqs, cap * sizeof *seqs);
-            if (!seqs)
-                abort();
-        }
-        seqs[n++] = v;
-    }
-    if (d)
-        closedir(d);
-    qsort(seqs, n, sizeof *seqs, cmp_u32);
-    *count = n;
-    return seqs;
-}
-
-/* Check one segment left by an earlier run: count its entries, cut it at the
- * first bad frame. `ack_end` (or UINT64_MAX when the watermark is not in this
- * segment) tells which entries were delivered: *acked_entries and *acked_end
- * get the last frame boundary at or before it. Returns the valid size, or -1
- * when the file cannot be read at all (left alone). */
-static int64_t scan_segment(lr_spool *sp, uint32_t seq, uint64_t ack_end, uint64_t *entries,
-                            uint64_t *acked_entries, uint64_t *acked_end)
-{
-    char path[4096];
-    seg_path(sp, seq, path, sizeof path);
-    frame_reader r;
-    fr_init(&r);
-    r.fd = open(path, O_RDWR | O_CLOEXEC);
-    struct stat st;
-    if (r.fd < 0 || fstat(r.fd, &st) != 0) {
-        lr_error(sp->name, "spool: cannot open %s: %s; its entries are skipped", path, strerror(errno));
-        fr_free(&r);
-        return -1;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    *entries = *acked_entries = *acked_end = 0;
-    const char *why = NULL;
-    for (;;) {
-        const char *p;
-        uint32_t len;
-        int rc = fr_peek(&r, size, &p, &len, &why);
-        if (rc != FR_FRAME) {
-            if (rc == FR_IOERR) {
-                lr_error(sp->name, "spool: cannot read %s: %s; keeping its first %" PRIu64 " bytes", path,
-                         strerror(errno), r.pos);
-                size = r.pos; /* treat as the end, without cutting the file */
-            }
-            break;
-        }
-        r.pos += LR_SPOOL_FRAME_HEADER + len;
-        (*entries)++;
-        if (r.pos <= ack_end) {
-            *acked_entries = *entries;
-            *acked_end = r.pos;
-        }
-    }
-    if (r.pos < size) {
-        uint64_t lost = size - r.pos;
-        lr_warn(sp->name, "spool: %s: %s at offset %" PRIu64 "; truncated, %" PRIu64 " bytes lost", path, why,
-                r.pos, lost);
-        sp->lost_bytes += lost;
-        if (ftruncate(r.fd, (off_t)r.pos) != 0 || fdatasync(r.fd) != 0)
-            lr_warn(sp->name, "spool: cannot truncate %s: %s", path, strerror(errno));
-    }
-    int64_t valid = (int64_t)r.pos;
-    fr_free(&r);
-    return valid;
-}
-
 static int recover(lr_spool *sp, lr_spool_recovery *out)
 {
     uint32_t ack_seq = 0;
     uint64_t ack_end = 0;
-    bool have_ack = read_ack(sp, &ack_seq, &ack_end);
+    bool have_ack = spf_read_ack(sp->dir, sp->name, &ack_seq, &ack_end);
     size_t n;
-    uint32_t *seqs = list_segments(sp, &n);
+    uint32_t *seqs = spf_list_segments(sp->dir, &n);
     uint32_t max_seq = have_ack ? ack_seq : 0;
     uint64_t acked_entries = 0, acked_end = 0;
     bool ack_seg_found = false;
@@ -507,22 +204,23 @@ static int recover(lr_spool *sp, lr_spool_recovery *out)
             unlink(path);
             continue;
         }
-        uint64_t entries, ae, aend;
-        int64_t size = scan_segment(sp, seq, have_ack && seq == ack_seq ? ack_end : 0, &entries, &ae, &aend);
-        if (size <= 0 || entries == 0) {
-            if (size == 0)
-                unlink(path);
+        spf_scan sc;
+        if (spf_scan_segment(sp->dir, sp->name, seq, have_ack && seq == ack_seq ? ack_end : 0, &sc) != 0)
+            continue;
+        sp->lost_bytes += sc.lost;
+        if (sc.entries == 0) {
+            unlink(path);
             continue;
         }
         segment *s = push_seg(sp, seq);
-        s->size = (uint64_t)size;
-        s->entries = entries;
+        s->size = sc.valid;
+        s->entries = sc.entries;
         s->sealed = true;
         sp->committed_bytes += s->size;
         if (have_ack && seq == ack_seq) {
             ack_seg_found = true;
-            acked_entries = ae;
-            acked_end = aend;
+            acked_entries = sc.acked_entries;
+            acked_end = sc.acked_end;
         }
     }
     free(seqs);
@@ -590,12 +288,12 @@ lr_spool *lr_spool_open(const lr_spool_options *opt, lr_spool_recovery *rec, cha
         sp->seg_max = sp->max_bytes;
     sp->entry_time = opt->entry_time;
     sp->w_fd = -1;
-    fr_init(&sp->rd);
+    spf_reader_init(&sp->rd);
     pthread_mutex_init(&sp->lock, NULL);
     pthread_mutex_init(&sp->rlock, NULL);
     sp->dir_fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char path[4096];
-    snprintf(path, sizeof path, "%s/" LOCK_FILE, sp->dir);
+    snprintf(path, sizeof path, "%s/" SPF_LOCK_FILE, sp->dir);
     sp->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (sp->dir_fd < 0 || sp->lock_fd < 0) {
         set_err(err, errlen, "cannot open spool directory %s: %s", sp->dir, strerror(errno));
@@ -739,8 +437,7 @@ int lr_spool_append(lr_spool *sp, const void *payload, size_t len, char *err, si
         return -1;
     }
     unsigned char hdr[LR_SPOOL_FRAME_HEADER];
-    put_le32(hdr, (uint32_t)len);
-    put_le32(hdr + 4, checksum(payload, len));
+    spf_frame_header(hdr, payload, len);
     if (sp->w_len + frame > WBUF_CAP && flush_wbuf(sp) != 0)
         goto io_error;
     if (frame > WBUF_CAP) {
@@ -864,8 +561,10 @@ static void lose_rest(lr_spool *sp, uint32_t seq, const char *why, lr_spool_read
     pthread_mutex_unlock(&sp->lock);
     res->lost_entries += lost_e;
     res->lost_bytes += lost_b;
-    lr_error(sp->name, "spool: %s/%08" PRIu32 ".seg: %s at offset %" PRIu64 "; %" PRIu64 " entries (%" PRIu64
-             " bytes) lost", sp->dir, seq, why, sp->rd.pos, lost_e, lost_b);
+    lr_error(sp->name,
+             "spool: %s/%08" PRIu32 ".seg: %s at offset %" PRIu64 "; %" PRIu64 " entries (%" PRIu64
+             " bytes) lost",
+             sp->dir, seq, why, sp->rd.pos, lost_e, lost_b);
 }
 
 lr_spool_read_result lr_spool_read(lr_spool *sp, lr_spool_entry *out, size_t max_n, uint64_t max_bytes)
@@ -887,7 +586,7 @@ lr_spool_read_result lr_spool_read(lr_spool *sp, lr_spool_entry *out, size_t max
             break;
         }
         if (s->seq != sp->rd_seq) {
-            fr_reset(&sp->rd);
+            spf_reader_reset(&sp->rd);
             sp->rd_seq = s->seq;
             sp->rd_count = 0;
         }
@@ -897,7 +596,7 @@ lr_spool_read_result lr_spool_read(lr_spool *sp, lr_spool_entry *out, size_t max
         if (sp->rd.pos >= limit) {
             if (!sealed)
                 break;
-            fr_reset(&sp->rd);
+            spf_reader_reset(&sp->rd);
             sp->rd_seq++;
             sp->rd_count = 0;
             continue;
@@ -915,12 +614,13 @@ lr_spool_read_result lr_spool_read(lr_spool *sp, lr_spool_entry *out, size_t max
         }
         const char *p, *why = NULL;
         uint32_t len;
-        int rc = fr_peek(&sp->rd, limit, &p, &len, &why);
-        if (rc == FR_IOERR) {
-            lr_error(sp->name, "spool: cannot read %s/%08" PRIu32 ".seg: %s", sp->dir, sp->rd_seq, strerror(errno));
+        int rc = spf_peek(&sp->rd, limit, &p, &len, &why);
+        if (rc == SPF_IOERR) {
+            lr_error(sp->name, "spool: cannot read %s/%08" PRIu32 ".seg: %s", sp->dir, sp->rd_seq,
+                     strerror(errno));
             break;
         }
-        if (rc == FR_BAD) {
+        if (rc == SPF_BAD) {
             lose_rest(sp, sp->rd_seq, why, &res);
             continue;
         }
@@ -1027,7 +727,7 @@ void lr_spool_close(lr_spool *sp)
     write_ack(sp);
     drop_finished(sp);
     pthread_mutex_unlock(&sp->lock);
-    fr_free(&sp->rd);
+    spf_reader_free(&sp->rd);
     if (sp->dir_fd >= 0)
         close(sp->dir_fd);
     if (sp->lock_fd >= 0)

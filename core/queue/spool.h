@@ -105,9 +105,9 @@ void lr_spool_ack(lr_spool *sp, uint64_t id);
 bool lr_spool_checkpoint(lr_spool *sp);
 
 typedef struct lr_spool_stats {
-    uint64_t disk_bytes;      /* all segments, including delivered entries not yet deleted */
+    uint64_t disk_bytes; /* all segments, including delivered entries not yet deleted */
     uint32_t segments;
-    uint64_t unread_entries;  /* committed, not yet read */
+    uint64_t unread_entries; /* committed, not yet read */
     uint64_t unread_bytes;
     uint64_t unacked_entries; /* committed and not delivered (unread + read and in flight) */
     uint64_t unacked_bytes;

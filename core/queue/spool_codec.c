@@ -110,7 +110,8 @@ lr_record *lr_spool_decode_event(const void *payload, size_t len, char *err, siz
         return NULL;
     }
     const char *p = (const char *)h + LR_SPOOL_CODEC_HEADER;
-    const char *src = p, *fmt = src + lens[0], *key = fmt + lens[1], *raw = key + lens[2], *json = raw + lens[3];
+    const char *src = p, *fmt = src + lens[0], *key = fmt + lens[1], *raw = key + lens[2],
+               *json = raw + lens[3];
     size_t json_len = (size_t)lens[4];
     /* room for the copies and a parsed tree of about the JSON's size */
     lr_record *rec = lr_record_new(raw, (size_t)lens[3], 2 * json_len + lens[0] + lens[1] + lens[2] + 256);

@@ -351,7 +351,8 @@ static void test_retries_and_dead_letters_from_the_spool(void **state)
     atomic_store(&done_count, 0);
     char extra[700];
     snprintf(extra, sizeof extra,
-             "    queue: {type: disk, path: %s/spool-mixed}\n    fail_batches: 2\n    fail_every: 7\n", tmpdir);
+             "    queue: {type: disk, path: %s/spool-mixed}\n    fail_batches: 2\n    fail_every: 7\n",
+             tmpdir);
     start(&f, "mixed", extra);
     push_lines(&f, 0, 500, "line");
     push_lines(&f, 0, 100, "BAD");
@@ -369,8 +370,8 @@ static void test_retries_and_dead_letters_from_the_spool(void **state)
 
     /* rejections: the reason and the record reach the dead-letter file */
     atomic_store(&done_count, 0);
-    snprintf(extra, sizeof extra, "    queue: {type: disk, path: %s/spool-reject}\n    reject_contains: \"D 7\"\n",
-             tmpdir);
+    snprintf(extra, sizeof extra,
+             "    queue: {type: disk, path: %s/spool-reject}\n    reject_contains: \"D 7\"\n", tmpdir);
     start(&f, "reject", extra);
     push_lines(&f, 0, 100, "BAD");
     assert_true(lr_queue_drain(f.q, mono() + 20000));
@@ -439,7 +440,8 @@ static void test_fsync_interval_groups_acknowledgements(void **state)
     fixture f;
     atomic_store(&done_count, 0);
     char extra[700];
-    snprintf(extra, sizeof extra, "    queue: {type: disk, path: %s/spool-interval, fsync_interval: 2s}\n", tmpdir);
+    snprintf(extra, sizeof extra, "    queue: {type: disk, path: %s/spool-interval, fsync_interval: 2s}\n",
+             tmpdir);
     start(&f, "interval", extra);
     sink_down(&f, true);
     push_lines(&f, 0, 10, "line");

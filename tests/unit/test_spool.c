@@ -319,7 +319,8 @@ static void test_truncation_warning_names_file_and_bytes(void **state)
     assert_int_equal(rec.entries, 2);
     assert_int_equal(rec.lost_bytes, 38);
     char want[700];
-    snprintf(want, sizeof want, "%s: entry cut short at offset %ld; truncated, 38 bytes lost", seg, size - 58);
+    snprintf(want, sizeof want, "%s: entry cut short at offset %ld; truncated, 38 bytes lost", seg,
+             size - 58);
     if (!strstr(log, want))
         fail_msg("log lacks \"%s\":\n%s", want, log);
     assert_non_null(strstr(log, "WARN"));
@@ -335,7 +336,7 @@ static void test_crc_corruption_in_the_middle(void **state)
     char dir[512], seg1[600], seg2[600];
     new_dir(dir, sizeof dir);
     lr_spool *sp = open_spool(dir, 1 << 24, 1000, NULL);
-    append_entries(sp, 0, 10, 92); /* 10 x 100 bytes: segment 1 full */
+    append_entries(sp, 0, 10, 92);  /* 10 x 100 bytes: segment 1 full */
     append_entries(sp, 10, 15, 92); /* rotates: segment 2 */
     lr_spool_close(sp);
     snprintf(seg1, sizeof seg1, "%s/00000001.seg", dir);
