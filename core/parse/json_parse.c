@@ -1,6 +1,7 @@
 /* json_parse.c: see json_parse.h. Hot path for waf_json and json (~1.6 KB per record). */
 #include "parse/json_parse.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,32 @@ typedef struct scratch {
 } scratch;
 
 static _Thread_local scratch tls_scratch;
+
+/* The scratch arrays are freed when their thread ends (output workers that
+ * rebuild spooled events come and go), through a pthread key destructor. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *arg)
+{
+    scratch *sc = arg;
+    free(sc->m);
+    free(sc->v);
+    memset(sc, 0, sizeof *sc);
+}
+
+static void scratch_key_create(void)
+{
+    (void)pthread_key_create(&scratch_key, scratch_free);
+}
+
+/* Register this thread's scratch for cleanup on its first growth. */
+static void scratch_track(scratch *sc)
+{
+    pthread_once(&scratch_once, scratch_key_create);
+    if (!pthread_getspecific(scratch_key))
+        (void)pthread_setspecific(scratch_key, sc);
+}
 
 static void *grow(void *p, size_t *cap, size_t elem)
 {
@@ -228,8 +255,10 @@ static bool parse_object(jp *j, lr_value *out)
         j->p++;
         if (!parse_value(j, &m.value))
             return false;
-        if (sc->mlen == sc->mcap)
+        if (sc->mlen == sc->mcap) {
+            scratch_track(sc);
             sc->m = grow(sc->m, &sc->mcap, sizeof *sc->m);
+        }
         sc->m[sc->mlen++] = m;
         skip_ws(j);
         if (j->p >= j->end)
@@ -268,8 +297,10 @@ static bool parse_array(jp *j, lr_value *out)
         lr_value v;
         if (!parse_value(j, &v))
             return false;
-        if (sc->vlen == sc->vcap)
+        if (sc->vlen == sc->vcap) {
+            scratch_track(sc);
             sc->v = grow(sc->v, &sc->vcap, sizeof *sc->v);
+        }
         sc->v[sc->vlen++] = v;
         skip_ws(j);
         if (j->p >= j->end)

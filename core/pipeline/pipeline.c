@@ -12,6 +12,7 @@
 
 typedef struct msg_tracker {
     atomic_uint remaining; /* records of this message not yet finished */
+    atomic_uint refs;      /* records still alive that point here (freed at zero) */
     lr_msg_done_fn done;
     void *origin;
     lr_pipeline *pipeline;
@@ -66,6 +67,13 @@ static void collect(lr_record *rec, void *arg)
     p->emitted[p->nemitted++] = rec;
 }
 
+static void tracker_release(void *origin)
+{
+    msg_tracker *t = origin;
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
+        free(t);
+}
+
 static void record_done(lr_record *rec, void *origin)
 {
     (void)rec;
@@ -76,7 +84,6 @@ static void record_done(lr_record *rec, void *origin)
     if (t->done)
         t->done(t->origin);
     atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_relaxed);
-    free(t);
 }
 
 void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
@@ -89,13 +96,16 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
     if (!t)
         abort();
     atomic_init(&t->remaining, (unsigned)p->nemitted);
+    atomic_init(&t->refs, (unsigned)p->nemitted);
     t->done = done;
     t->origin = origin;
     t->pipeline = p;
     atomic_fetch_add_explicit(&p->inflight, 1, memory_order_relaxed);
     if (p->nemitted == 0) { /* parsers always emit; be safe anyway */
         atomic_init(&t->remaining, 1);
+        atomic_init(&t->refs, 1);
         record_done(NULL, t);
+        tracker_release(t);
         return;
     }
     for (size_t i = 0; i < p->nemitted; i++) {
@@ -109,6 +119,7 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
                 lr_record_set_key(rec, meta->key, meta->key_len);
         }
         rec->done = record_done;
+        rec->release = tracker_release;
         rec->origin = t;
         lr_record_hold(rec, 1); /* routing guard: done cannot fire while we still push */
         size_t n = lr_routes_dispatch(p->routes, rec, p->targets, p->nqueues + 1);

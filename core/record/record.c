@@ -1,6 +1,7 @@
 /* record.c: see record.h. */
 #include "record/record.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ void lr_record_unref(lr_record *rec)
     if (!rec)
         return;
     if (atomic_fetch_sub_explicit(&rec->refs, 1, memory_order_acq_rel) == 1) {
+        if (rec->release)
+            rec->release(rec->origin);
         lr_arena_release(&rec->arena);
         free(rec);
     }
@@ -118,6 +121,26 @@ void lr_record_set_parse_error(lr_record *rec, const char *format, const char *r
         rec->ev.format = format;
 }
 
+/* The encoding scratch buffer is freed when its thread ends. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *arg)
+{
+    lr_buf_free(arg);
+}
+
+static void scratch_key_create(void)
+{
+    (void)pthread_key_create(&scratch_key, scratch_free);
+}
+
+static void scratch_track(lr_buf *b)
+{
+    pthread_once(&scratch_once, scratch_key_create);
+    (void)pthread_setspecific(scratch_key, b);
+}
+
 void lr_record_encode_json(lr_record *rec)
 {
     if (rec->ev.json)
@@ -125,8 +148,10 @@ void lr_record_encode_json(lr_record *rec)
     /* Encode into a per-thread scratch buffer, then one copy into the arena:
      * the record keeps a single allocation block in the common case. */
     static _Thread_local lr_buf scratch;
-    if (!scratch.max)
+    if (!scratch.max) {
         lr_buf_init(&scratch, 0);
+        scratch_track(&scratch);
+    }
     lr_buf_reset(&scratch);
     if (!lr_json_encode_value(&scratch, &rec->root)) {
         rec->ev.json = "{\"parse_error\":\"record too large to encode\"}";

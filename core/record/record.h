@@ -32,7 +32,11 @@ struct lr_record {
     atomic_uint refs;
     atomic_uint pending;       /* outputs that still hold this record, +1 while routing */
     lr_record_done_fn done;
-    void *origin;              /* opaque to the record: passed to done */
+    void *origin;              /* opaque to the record: passed to done and release */
+    /* Called when the record is freed, finished or not: lets the owner of
+     * `origin` drop its reference (a message tracker outlives none of its
+     * records, and no record leaks it when it is released unfinished). */
+    void (*release)(void *origin);
     lr_arena arena;
     char inline_buf[];         /* first arena block, sized at creation */
 };

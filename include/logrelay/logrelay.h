@@ -233,7 +233,8 @@ typedef struct lr_host {
     void (*set_result)(lr_batch *batch, size_t index, lr_result result, const char *reason);
     /* Reason for a whole-batch LR_RETRY/LR_REJECT return. */
     void (*set_batch_reason)(lr_batch *batch, const char *reason);
-    /* A server's hint (Retry-After): do not retry this output before `ms`. */
+    /* A server's hint (Retry-After): retry the failed events no sooner than
+     * `ms` milliseconds from now (a delay, not a timestamp). */
     void (*set_retry_after)(lr_batch *batch, int64_t ms);
     /* Final result for an event the plugin answered LR_PENDING to. Call from
      * a worker callback of the same instance (deliver, tick or flush). */
