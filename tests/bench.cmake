@@ -12,3 +12,8 @@ if(LOGRELAY_BENCH_RECEIVER)
     message(STATUS "libmicrohttpd not found: bench/e2e scenario 5 (HTTP) will be skipped")
   endif()
 endif()
+
+# Smoke run of the harness: a few thousand records, one run per scenario;
+# checks that every record arrives and that the report is well formed.
+logrelay_script_test(bench.e2e_smoke ${PROJECT_SOURCE_DIR}/bench/e2e/test_smoke.py)
+set_tests_properties(bench.e2e_smoke PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS bench)
