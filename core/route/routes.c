@@ -264,32 +264,34 @@ static int build_route(route *rt, const lr_cfg_node *map, size_t index, const lo
     rt->file = xstrdup(map->file ? map->file : "");
     rt->line = map->line;
 
+    /* keys in the order written, so errors come out in file order */
+    const lr_cfg_node *to = NULL;
     for (size_t i = 0; i < map->count; i++) {
-        const lr_cfg_node *k = map->pairs[i].key;
-        if (!known_key(k->str)) {
-            unknown_key(k, rt->name, errs);
+        const char *k = map->pairs[i].key->str;
+        const lr_cfg_node *v = map->pairs[i].value;
+        if (!v) {
+            lr_errorf(errs, map->pairs[i].key, "key '%s': route '%s': no value", k, rt->name);
+            nerr++;
+            continue;
+        }
+        if (!strcmp(k, "from")) {
+            rt->from = xmalloc(list_len(v) * sizeof *rt->from);
+            nerr += each_name(rt, v, "from", add_from, NULL, errs);
+        } else if (!strcmp(k, "when")) {
+            nerr += compile_when(rt, v, errs);
+        } else if (!strcmp(k, "final")) {
+            nerr += parse_final(rt, v, errs);
+        } else if (!strcmp(k, "to")) {
+            to = v;
+            rt->to = xmalloc(list_len(v) * sizeof *rt->to);
+            nerr += each_name(rt, v, "to", add_to, (void *)lk, errs);
+        } else if (!known_key(k)) {
+            unknown_key(map->pairs[i].key, rt->name, errs);
             nerr++;
         }
     }
-
-    const lr_cfg_node *from = get_key(map, "from");
-    if (from) {
-        rt->from = xmalloc(list_len(from) * sizeof *rt->from);
-        nerr += each_name(rt, from, "from", add_from, NULL, errs);
-    }
-    const lr_cfg_node *when = get_key(map, "when");
-    if (when)
-        nerr += compile_when(rt, when, errs);
     nerr += lr_transforms_build(get_key(map, "set"), get_key(map, "remove"), get_key(map, "rename"), rt->name,
                                 &rt->tx, errs);
-    const lr_cfg_node *final = get_key(map, "final");
-    if (final)
-        nerr += parse_final(rt, final, errs);
-    const lr_cfg_node *to = get_key(map, "to");
-    if (to) {
-        rt->to = xmalloc(list_len(to) * sizeof *rt->to);
-        nerr += each_name(rt, to, "to", add_to, (void *)lk, errs);
-    }
     if ((!to || (to->kind == LR_CFG_SEQ && to->count == 0)) && !rt->final) {
         lr_errorf(errs, map,
                   "route '%s': no outputs: add `to: [output, ...]` (or `final: true` to drop the records it "
