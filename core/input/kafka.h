@@ -71,6 +71,11 @@ typedef struct lr_kafka_config {
     char *ca_pem;        /* CA certificates taken out of truststore_file (PEM) */
     char *key_pass;      /* resolved key password (from key_password or its file) */
     char *keystore_pass; /* resolved keystore password */
+    /* keystore_file's certificate and key as PEM (the key unencrypted: a
+     * secret): librdkafka gets them in memory, which also covers PKCS#12
+     * algorithms only OpenSSL's legacy provider reads */
+    char *client_cert_pem;
+    char *client_key_pem;
     size_t ntopics;
     lr_kafka_topic *topics;
     size_t nprops;

@@ -419,6 +419,8 @@ void lr_kafka_config_free(lr_kafka_config *c)
     }
     free(c->props);
     free(c->ca_pem);
+    free(c->client_cert_pem);
+    lr_kafka_secret_free(c->client_key_pem);
     lr_kafka_secret_free(c->key_pass);
     lr_kafka_secret_free(c->keystore_pass);
     free(c);
@@ -475,9 +477,11 @@ rd_kafka_conf_t *lr_kafka_conf_build(const lr_kafka_config *c, char *err, size_t
             if (c->key_pass)
                 set(&b, "ssl.key.password", c->key_pass, NULL, true);
         }
-        if (t->keystore_file) {
-            set(&b, "ssl.keystore.location", t->keystore_file, NULL, false);
-            set(&b, "ssl.keystore.password", c->keystore_pass, NULL, true);
+        if (c->client_cert_pem) {
+            /* from keystore_file, decoded by kafka_tls.c (librdkafka 2.0's
+             * own PKCS#12 loading leaks and lacks the legacy algorithms) */
+            set(&b, "ssl.certificate.pem", c->client_cert_pem, NULL, false);
+            set(&b, "ssl.key.pem", c->client_key_pem, NULL, true);
         }
         if (!t->verify_hostname)
             set(&b, "ssl.endpoint.identification.algorithm", "none", NULL, false);

@@ -316,6 +316,31 @@ static void check_pem_pair(tls_ctx *t, lr_kafka_config *c)
     EVP_PKEY_free(key);
 }
 
+static bool append_pem(lr_buf *out, X509 *x);
+
+/* Certificate and (unencrypted) key as PEM strings; the key string is a secret. */
+static bool export_pem(X509 *cert, EVP_PKEY *key, char **cert_pem, char **key_pem)
+{
+    lr_buf cb;
+    lr_buf_init(&cb, 0);
+    bool ok = append_pem(&cb, cert) && lr_buf_terminate(&cb);
+    BIO *m = BIO_new(BIO_s_mem());
+    ok = ok && m && PEM_write_bio_PrivateKey(m, key, NULL, NULL, 0, NULL, NULL);
+    if (ok) {
+        char *data;
+        long n = BIO_get_mem_data(m, &data);
+        *key_pem = calloc(1, (size_t)n + 1);
+        if (!*key_pem)
+            abort();
+        memcpy(*key_pem, data, (size_t)n);
+        OPENSSL_cleanse(data, (size_t)n);
+        *cert_pem = lr_buf_steal(&cb, NULL);
+    }
+    BIO_free(m);
+    lr_buf_free(&cb);
+    return ok;
+}
+
 static void check_keystore(tls_ctx *t, lr_kafka_config *c)
 {
     const char *path = c->tls.keystore_file;
@@ -327,6 +352,8 @@ static void check_keystore(tls_ctx *t, lr_kafka_config *c)
                   path, !p.cert ? "certificate" : "private key");
     else if (check_validity(t, "keystore_file", path, p.cert) && X509_check_private_key(p.cert, p.key) != 1)
         tls_error(t, "keystore_file", "the key in %s does not belong to its certificate", path);
+    else if (!export_pem(p.cert, p.key, &c->client_cert_pem, &c->client_key_pem))
+        tls_error(t, "keystore_file", "cannot convert %s for librdkafka (OpenSSL: %s)", path, ossl_reason());
     p12_content_free(&p);
 }
 

@@ -16,8 +16,8 @@ FRONT=$W/front
 "$HERE/mtls_front.sh" start "$FRONT" "$K" "$MOCK" --topic c83:2 > /dev/null || exit 1
 . "$FRONT/env"
 BOOT=$BOOTSTRAP
-TLS_X=(-X security.protocol=ssl -X ssl.ca.location="$K/ca.pem" -X ssl.keystore.location="$K/client.p12"
-       -X ssl.keystore.password="$(cat "$K/password.txt")")
+TLS_X=(-X security.protocol=ssl -X ssl.ca.location="$K/ca.pem" -X ssl.certificate.location="$K/client.pem"
+       -X ssl.key.location="$K/client.key" -X ssl.key.password="$(cat "$K/password.txt")")
 "$MOCK" produce -b "$BOOT" -t c83 --seq 5000 --size 40 "${TLS_X[@]}" > /dev/null
 ok "records produced over mutual TLS" [ $? = 0 ]
 

@@ -243,6 +243,11 @@ static void tls_pkcs12_and_truststore_ok(void **state)
     /* the provider's truststore.p12 becomes PEM for librdkafka */
     assert_non_null(c->ca_pem);
     assert_non_null(strstr(c->ca_pem, "-----BEGIN CERTIFICATE-----"));
+    /* the keystore is decoded here and handed to librdkafka as PEM */
+    assert_non_null(c->client_cert_pem);
+    assert_non_null(strstr(c->client_cert_pem, "-----BEGIN CERTIFICATE-----"));
+    assert_non_null(c->client_key_pem);
+    assert_non_null(strstr(c->client_key_pem, "PRIVATE KEY-----"));
     char msg[256], v[64];
     rd_kafka_conf_t *rc = lr_kafka_conf_build(c, msg, sizeof msg);
     assert_non_null(rc);
