@@ -458,7 +458,7 @@ lr_queue *lr_queue_create(lr_instance *inst)
         abort();
     lr_instance_set_complete_handler(inst, complete_handler, q);
     if (q->set->queue_type == 1)
-        q->disk = lr_qdisk_create(q); /* before the workers: they read what it recovered */
+        lr_qdisk_create(q); /* before the workers: they read what it recovered */
 
     q->nworkers = (int)q->set->workers;
     q->workers = calloc((size_t)q->nworkers, sizeof *q->workers);

@@ -279,7 +279,7 @@ static void *writer_main(void *arg)
 
 /* ---- the queue's hooks ------------------------------------------------------ */
 
-qdisk *lr_qdisk_create(lr_queue *q)
+void lr_qdisk_create(lr_queue *q)
 {
     qdisk *d = calloc(1, sizeof *d);
     if (!d)
@@ -300,7 +300,6 @@ qdisk *lr_qdisk_create(lr_queue *q)
         abort();
     }
     d->writer_started = true;
-    return d;
 }
 
 void lr_qdisk_destroy(lr_queue *q)

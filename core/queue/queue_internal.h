@@ -85,10 +85,10 @@ bool lr_queue_deadletter_item(lr_queue *q, qitem *it, const char *reason);
 
 /* ---- queue_disk.c --------------------------------------------------------- */
 
-/* Open the spool (recovering what a previous run left) and start the spool
- * writer thread. A spool that cannot be opened is retried by the writer;
- * meanwhile pushed events wait in memory (and raise backpressure). */
-qdisk *lr_qdisk_create(lr_queue *q);
+/* Set q->disk: open the spool (recovering what a previous run left) and
+ * start the spool writer thread. A spool that cannot be opened is retried by
+ * the writer; meanwhile pushed events wait in memory (and raise backpressure). */
+void lr_qdisk_create(lr_queue *q);
 /* After the workers have ended: stop the writer, release staged events
  * without finishing them, close the spool (undelivered entries stay). */
 void lr_qdisk_destroy(lr_queue *q);
