@@ -580,6 +580,14 @@ void lr_queue_get_stats(lr_queue *q, lr_queue_stats *out)
     pthread_mutex_unlock(&q->lock);
 }
 
+uint64_t lr_queue_unfinished(lr_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    uint64_t n = q->disk ? lr_qdisk_staged(q) : q->total_records;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
 const lr_instance *lr_queue_instance(const lr_queue *q)
 {
     return q->inst;

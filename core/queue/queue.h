@@ -18,6 +18,10 @@
  * Shutdown: lr_queue_drain delivers what it can until a deadline; anything
  * left is simply not finished (so Kafka re-delivers it on the next start).
  *
+ * queue.type disk (queue_disk.c, docs/queue.md): events are finished once
+ * they are fsynced to the output's spool; workers deliver from the spool;
+ * what is not delivered at shutdown stays spooled for the next start.
+ *
  * Threading: push/congested/stats from any thread; workers are internal.
  */
 #ifndef LR_QUEUE_H
@@ -60,6 +64,11 @@ bool lr_queue_drain(lr_queue *q, int64_t deadline_ms);
 /* Ask the workers to call the module's reopen (SIGHUP). */
 void lr_queue_reopen(lr_queue *q);
 void lr_queue_get_stats(lr_queue *q, lr_queue_stats *out);
+/* Events held that are not finished yet, i.e. what the input would have to
+ * deliver again if the agent stopped now: a memory queue's whole depth; for a
+ * disk queue only the events not yet spooled (spooled ones are finished and
+ * wait on disk for the next start). */
+uint64_t lr_queue_unfinished(lr_queue *q);
 const lr_instance *lr_queue_instance(const lr_queue *q);
 
 #endif

@@ -477,6 +477,11 @@ bool lr_qdisk_empty(lr_queue *q)
     return q->disk->stage_count == 0 && q->disk->unread == 0;
 }
 
+uint64_t lr_qdisk_staged(lr_queue *q)
+{
+    return q->disk->stage_count;
+}
+
 void lr_qdisk_wake(lr_queue *q)
 {
     pthread_cond_broadcast(&q->disk->wake);

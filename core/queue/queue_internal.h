@@ -110,6 +110,8 @@ void lr_qdisk_checkpoint(lr_queue *q);
 bool lr_qdisk_empty(lr_queue *q);
 /* Lock held. Wake the writer (drain, stop). */
 void lr_qdisk_wake(lr_queue *q);
+/* Lock held. Events waiting for the writer (not finished yet). */
+uint64_t lr_qdisk_staged(lr_queue *q);
 /* Lock held. Depth and age for lr_queue_get_stats. */
 void lr_qdisk_stats(lr_queue *q, lr_queue_stats *out);
 

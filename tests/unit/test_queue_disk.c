@@ -277,6 +277,7 @@ static void test_spooled_is_acknowledged_then_delivered_after_restart(void **sta
     assert_int_equal(st.received, 300);
     assert_int_equal(st.delivered, 0);
     assert_int_equal(st.depth_records, 300);
+    assert_int_equal(lr_queue_unfinished(f.q), 0); /* a stop now would lose nothing and redo nothing */
     assert_true(st.depth_bytes > 300 * 20);
     assert_true(st.oldest_age_ms >= 0);
     assert_string_equal(st.last_error, "sink is down (down_file exists)");
@@ -406,6 +407,7 @@ static void test_full_spool_backpressure(void **state)
     sink_down(&f, true);
     push_lines(&f, 0, 1000, "line");
     assert_true(lr_queue_congested(f.q));
+    assert_true(lr_queue_unfinished(f.q) > 0);
     /* the writer fills the spool up to its budget, then stops */
     int64_t until = mono() + 10000;
     int last = -1;
@@ -424,6 +426,7 @@ static void test_full_spool_backpressure(void **state)
     lr_queue_stats st;
     lr_queue_get_stats(f.q, &st);
     assert_int_equal(st.depth_records, 1000); /* staged + spooled: nothing dropped */
+    assert_int_equal(lr_queue_unfinished(f.q), (uint64_t)(1000 - spooled));
     assert_int_equal(st.delivered, 0);
     /* the sink comes back: everything flows through the small spool */
     sink_down(&f, false);
