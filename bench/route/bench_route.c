@@ -57,7 +57,8 @@ static const char *waf_routes =
     "routes:\n"
     "  - name: waf-critical\n"
     "    from: [c83_waf]\n"
-    "    when: 'transaction.messages.details.severity <= 2 and transaction.messages.details.ruleId =~ \"^94\"'\n"
+    "    when: 'transaction.messages.details.severity <= 2 and transaction.messages.details.ruleId =~ "
+    "\"^94\"'\n"
     "    set: {team: secops}\n"
     "    remove: [transaction.request.headers.Cookie]\n"
     "    to: [secops, archive]\n"
@@ -217,7 +218,8 @@ int main(int argc, char **argv)
         else if (argv[i][0] != '-' && !path)
             path = argv[i];
         else {
-            fprintf(stderr, "usage: bench_route [--format F] [--seconds S] [--routes FILE] [--source TOPIC] FILE\n");
+            fprintf(stderr,
+                    "usage: bench_route [--format F] [--seconds S] [--routes FILE] [--source TOPIC] FILE\n");
             return 2;
         }
     }
@@ -227,7 +229,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!routes_file && fmt != LR_FORMAT_CDN_ACCESS && fmt != LR_FORMAT_WAF_JSON) {
-        fprintf(stderr, "bench_route: built-in routes exist for cdn_access and waf_json; give --routes FILE\n");
+        fprintf(stderr,
+                "bench_route: built-in routes exist for cdn_access and waf_json; give --routes FILE\n");
         return 2;
     }
     if (!source)
@@ -238,7 +241,8 @@ int main(int argc, char **argv)
     lr_config *cfg = routes_file ? lr_config_load(routes_file, &errs)
                                  : lr_config_load_string(fmt == LR_FORMAT_WAF_JSON ? waf_routes : cdn_routes,
                                                          "built-in", &errs);
-    lr_routes *routes = cfg ? lr_routes_build(lr_cfg_get(cfg->root, "routes"), lookup, NULL, -1, &errs) : NULL;
+    lr_routes *routes =
+        cfg ? lr_routes_build(lr_cfg_get(cfg->root, "routes"), lookup, NULL, -1, &errs) : NULL;
     if (!routes) {
         fprintf(stderr, "bench_route: routes:\n%s", errs.text.data ? errs.text.data : "");
         return 1;
@@ -277,8 +281,9 @@ int main(int argc, char **argv)
     for (int m = 0; m < 3; m++)
         ns[m] = best[m] * 1e9 / (double)records;
     for (int m = 0; m < 2; m++)
-        printf("bench=%s format=%s lines=%llu records=%llu passes=%llu ns_per_record=%.1f\n", names[m], format,
-               (unsigned long long)lines, (unsigned long long)records, (unsigned long long)rounds, ns[m]);
+        printf("bench=%s format=%s lines=%llu records=%llu passes=%llu ns_per_record=%.1f\n", names[m],
+               format, (unsigned long long)lines, (unsigned long long)records, (unsigned long long)rounds,
+               ns[m]);
     printf("bench=routing format=%s routes=%zu records=%llu passes=%llu ns_per_record=%.1f "
            "pct_of_parse_encode=%.1f pct_of_parse=%.1f targets_per_record=%.2f\n",
            format, lr_routes_count(routes), (unsigned long long)records, (unsigned long long)rounds,

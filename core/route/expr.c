@@ -67,14 +67,14 @@ typedef struct node node;
 struct node {
     node_kind kind;
     cmp_op op;
-    bool value;      /* N_CONST */
-    node **kids;     /* N_OR, N_AND (n-ary), N_NOT (one) */
+    bool value;  /* N_CONST */
+    node **kids; /* N_OR, N_AND (n-ary), N_NOT (one) */
     size_t nkids;
-    operand l, r;    /* N_CMP; N_IN and N_EXISTS use l */
-    lr_value *list;  /* N_IN: literals */
+    operand l, r;   /* N_CMP; N_IN and N_EXISTS use l */
+    lr_value *list; /* N_IN: literals */
     size_t nlist;
-    pcre2_code *re;  /* N_CMP with OP_MATCH / OP_NMATCH */
-    bool jit;        /* re was JIT-compiled: the fast entry point applies */
+    pcre2_code *re; /* N_CMP with OP_MATCH / OP_NMATCH */
+    bool jit;       /* re was JIT-compiled: the fast entry point applies */
 };
 
 struct lr_expr {
@@ -202,7 +202,8 @@ static void describe_at(const parser *p, size_t off, char *out, size_t outlen)
         while (off + n < p->len && n < 24 && is_name_char((unsigned char)p->s[off + n]))
             n++;
     } else {
-        while (off + n < p->len && n < 24 && p->s[off + n] != ' ' && !is_name_char((unsigned char)p->s[off + n]))
+        while (off + n < p->len && n < 24 && p->s[off + n] != ' ' &&
+               !is_name_char((unsigned char)p->s[off + n]))
             n++;
         if (n == 0)
             n = 1;
@@ -341,7 +342,8 @@ static bool parse_literal(parser *p, lr_value *out)
     }
     char what[40];
     describe_at(p, p->pos, what, sizeof what);
-    fail_at(p, p->pos, "expected a value (a quoted string, a number, true, false or null) but found %s", what);
+    fail_at(p, p->pos, "expected a value (a quoted string, a number, true, false or null) but found %s",
+            what);
     return false;
 }
 
@@ -426,7 +428,8 @@ static node *parse_operand(parser *p, operand *o, bool *is_value)
                 return e;
             }
             p->pos = start; /* a field called "exists" */
-        } else if (word_is(w, n, "and") || word_is(w, n, "or") || word_is(w, n, "not") || word_is(w, n, "in")) {
+        } else if (word_is(w, n, "and") || word_is(w, n, "or") || word_is(w, n, "not") ||
+                   word_is(w, n, "in")) {
             fail_at(p, start, "expected a field or a value but found the keyword '%.*s'", (int)n, w);
             return NULL;
         } else if (word_is(w, n, "true") || word_is(w, n, "false") || word_is(w, n, "null")) {
@@ -442,7 +445,8 @@ static node *parse_operand(parser *p, operand *o, bool *is_value)
         parse_path(p, &o->path);
         return NULL;
     }
-    if (c == '"' || c == '\'' || is_digit(c) || (c == '-' && p->pos + 1 < p->len && is_digit((unsigned char)p->s[p->pos + 1]))) {
+    if (c == '"' || c == '\'' || is_digit(c) ||
+        (c == '-' && p->pos + 1 < p->len && is_digit((unsigned char)p->s[p->pos + 1]))) {
         *is_value = true;
         o->is_field = false;
         parse_literal(p, &o->lit);
@@ -468,8 +472,8 @@ static bool accept_op(parser *p, cmp_op *op, bool *is_in)
     static const struct {
         const char *text;
         cmp_op op;
-    } ops[] = {{"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE}, {">=", OP_GE}, {"=~", OP_MATCH},
-               {"!~", OP_NMATCH}, {"<", OP_LT}, {">", OP_GT}};
+    } ops[] = {{"==", OP_EQ},    {"!=", OP_NE},     {"<=", OP_LE}, {">=", OP_GE},
+               {"=~", OP_MATCH}, {"!~", OP_NMATCH}, {"<", OP_LT},  {">", OP_GT}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         size_t n = strlen(ops[i].text);
         if (left >= n && memcmp(s, ops[i].text, n) == 0) {
@@ -514,7 +518,8 @@ static node *parse_in_list(parser *p, node *n)
                 n2++;
             const char *w = p->s + p->pos;
             if (!word_is(w, n2, "true") && !word_is(w, n2, "false") && !word_is(w, n2, "null")) {
-                fail_at(p, p->pos, "the list after 'in' holds values only (quoted strings, numbers, true, false, null)");
+                fail_at(p, p->pos,
+                        "the list after 'in' holds values only (quoted strings, numbers, true, false, null)");
                 break;
             }
         }
@@ -553,12 +558,13 @@ static node *compile_regex(parser *p, node *n, size_t lit_off)
     const lr_value *pat = &n->r.lit;
     int code = 0;
     PCRE2_SIZE eoff = 0;
-    n->re = pcre2_compile((PCRE2_SPTR)pat->u.s, pat->len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &eoff, NULL);
+    n->re = pcre2_compile((PCRE2_SPTR)pat->u.s, pat->len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &eoff,
+                          NULL);
     if (!n->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
-        fail_at(p, lit_off, "invalid regular expression: %s (at offset %zu of the pattern)", (const char *)msg,
-                (size_t)eoff);
+        fail_at(p, lit_off, "invalid regular expression: %s (at offset %zu of the pattern)",
+                (const char *)msg, (size_t)eoff);
         node_free(n);
         return NULL;
     }
@@ -619,12 +625,14 @@ static node *parse_cmp(parser *p)
         bool ends = p->pos >= p->len || p->s[p->pos] == ')' || accept_kw(p, "and") || accept_kw(p, "or");
         p->pos = save;
         if (ends) {
-            fail_at(p, start,
-                    "a value alone is not a condition: compare it (field == \"value\") or test exists(field)");
+            fail_at(
+                p, start,
+                "a value alone is not a condition: compare it (field == \"value\") or test exists(field)");
         } else {
             char what[40];
             describe_at(p, p->pos, what, sizeof what);
-            fail_at(p, p->pos, "expected a comparison operator (== != < <= > >= =~ !~ in) but found %s", what);
+            fail_at(p, p->pos, "expected a comparison operator (== != < <= > >= =~ !~ in) but found %s",
+                    what);
         }
         return NULL;
     }
@@ -744,7 +752,10 @@ lr_expr *lr_expr_compile(const char *text, int *err_col, char *err, size_t errle
     lr_expr *e = xcalloc(1, sizeof *e);
     atomic_init(&e->regex_failures, 0);
     char scratch[8];
-    parser p = {.s = text, .len = strlen(text), .e = e, .err = err ? err : scratch,
+    parser p = {.s = text,
+                .len = strlen(text),
+                .e = e,
+                .err = err ? err : scratch,
                 .errlen = err ? errlen : sizeof scratch};
     if (err && errlen)
         err[0] = '\0';

@@ -7,11 +7,12 @@
  *   or  ->  and ( "or" and )*
  *   and ->  not ( "and" not )*
  *   not ->  "not" not | cmp
- *   cmp ->  operand ( ("=="|"!="|"<"|"<="|">"|">="|"=~"|"!~") operand | "in" "[" literal ("," literal)* "]" )?
+ *   cmp ->  operand ( ("=="|"!="|"<"|"<="|">"|">="|"=~"|"!~") operand
+ *                     | "in" "[" literal ("," literal)* "]" )?
  *   operand -> literal | path | "exists" "(" path ")" | "(" or ")"
  *   path -> name ("." name)* where name is [A-Za-z_@][A-Za-z0-9_@-]* or "[" "quoted" "]";
- *           a quoted string is a literal, so `content-type` is written as [\"content-type\"] or content-type
- *           (a '-' inside a name is part of the name; subtraction does not exist).
+ *           a quoted string is a literal, so `content-type` is written as [\"content-type\"] or
+ *           content-type (a '-' inside a name is part of the name; subtraction does not exist).
  * Semantics are documented in docs/routes.md.
  */
 #ifndef LR_EXPR_H

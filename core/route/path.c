@@ -241,7 +241,8 @@ static const lr_value *get_from(const lr_value *v, const lr_path *p, size_t from
         return v;
     /* a key holding dots may stand for several segments: try every head */
     for (size_t k = from; k + 1 < p->nseg; k++) {
-        const lr_value *head = find_key(v, p->text + p->seg_off[from], p->seg_off[k + 1] - 1 - p->seg_off[from]);
+        const lr_value *head =
+            find_key(v, p->text + p->seg_off[from], p->seg_off[k + 1] - 1 - p->seg_off[from]);
         if (head) {
             const lr_value *r = get_from(head, p, k + 1);
             if (r)

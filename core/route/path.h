@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 typedef struct lr_path {
-    char *text;        /* segments joined with '.', NUL-terminated */
+    char *text; /* segments joined with '.', NUL-terminated */
     size_t len;
     size_t nseg;
     uint32_t *seg_off; /* start of segment i in text; seg_off[nseg] == len + 1 */

@@ -22,8 +22,8 @@ typedef struct route {
     int line;
     char **from; /* topics or format names; none = every record */
     size_t nfrom;
-    lr_expr *when; /* NULL = always */
-    bool when_secret; /* holds a ${...} value: not printed */
+    lr_expr *when;     /* NULL = always */
+    bool when_secret;  /* holds a ${...} value: not printed */
     lr_transforms *tx; /* NULL = the record's own view */
     int *to;
     size_t nto;
@@ -38,7 +38,8 @@ struct lr_routes {
     atomic_uint_fast64_t unrouted;
 };
 
-static const char *const route_keys[] = {"name", "from", "when", "set", "remove", "rename", "to", "final", NULL};
+static const char *const route_keys[] = {"name",   "from", "when",  "set", "remove",
+                                         "rename", "to",   "final", NULL};
 
 static void *xmalloc(size_t n)
 {
@@ -139,7 +140,8 @@ static bool known_key(const char *k)
 /* A scalar or a list of non-empty scalars; calls back per item. Returns errors added. */
 typedef int (*item_fn)(route *rt, const lr_cfg_node *item, void *arg, lr_errors *errs);
 
-static int each_name(route *rt, const lr_cfg_node *node, const char *key, item_fn fn, void *arg, lr_errors *errs)
+static int each_name(route *rt, const lr_cfg_node *node, const char *key, item_fn fn, void *arg,
+                     lr_errors *errs)
 {
     if (node->kind == LR_CFG_MAP) {
         lr_errorf(errs, node, "key '%s': route '%s': expected a name or a list of names", key, rt->name);
@@ -177,8 +179,8 @@ static int add_to(route *rt, const lr_cfg_node *item, void *arg, lr_errors *errs
     const lookup *lk = arg;
     int idx = lk->fn ? lk->fn(lk->arg, item->str) : -1;
     if (idx < 0) {
-        lr_errorf(errs, item, "key 'to': route '%s': unknown output '%s' (define it under outputs:)", rt->name,
-                  item->str);
+        lr_errorf(errs, item, "key 'to': route '%s': unknown output '%s' (define it under outputs:)",
+                  rt->name, item->str);
         return 1;
     }
     for (size_t i = 0; i < rt->nto; i++)
@@ -229,9 +231,10 @@ static int compile_when(route *rt, const lr_cfg_node *node, lr_errors *errs)
     if (rt->when)
         return 0;
     if (node->substituted) /* the text holds a ${...} value: never echo it */
-        lr_errorf(errs, node,
-                  "key 'when': route '%s': invalid condition at column %d (not shown: it contains a ${...} value)",
-                  rt->name, col);
+        lr_errorf(
+            errs, node,
+            "key 'when': route '%s': invalid condition at column %d (not shown: it contains a ${...} value)",
+            rt->name, col);
     else
         lr_errorf(errs, node, "key 'when': route '%s': column %d of the condition: %s", rt->name, col, msg);
     return 1;
@@ -324,8 +327,8 @@ lr_routes *lr_routes_build(const lr_cfg_node *routes_seq, lr_output_lookup_fn lo
     for (size_t i = 0; i < routes_seq->count; i++) {
         const lr_cfg_node *map = routes_seq->items[i];
         if (map->kind != LR_CFG_MAP) {
-            lr_errorf(errs, map, "key 'routes': item %zu: expected a route (a mapping with name, when, to, ...)",
-                      i + 1);
+            lr_errorf(errs, map,
+                      "key 'routes': item %zu: expected a route (a mapping with name, when, to, ...)", i + 1);
             nerr++;
             continue;
         }
@@ -490,7 +493,8 @@ void lr_routes_print(const lr_routes *r, FILE *out, const char *const *output_na
     if (!r->n) {
         fputs("Routes: none\n", out);
     } else {
-        fprintf(out, "Routes (%zu, in order; a record goes to every matching route until a final one):\n", r->n);
+        fprintf(out, "Routes (%zu, in order; a record goes to every matching route until a final one):\n",
+                r->n);
     }
     for (size_t i = 0; i < r->n; i++) {
         const route *rt = &r->r[i];

@@ -149,13 +149,15 @@ static int parse_path_node(const lr_cfg_node *node, const char *key, const char 
                            lr_errors *errs)
 {
     if (!node || node->kind != LR_CFG_SCALAR || !node->str_len) {
-        lr_errorf(errs, node, "key '%s': route '%s': expected a field path such as transaction.request.headers.Cookie",
+        lr_errorf(errs, node,
+                  "key '%s': route '%s': expected a field path such as transaction.request.headers.Cookie",
                   key, route);
         return 1;
     }
     char msg[160];
     if (lr_path_parse_all(node->str, node->str_len, out, msg, sizeof msg) < 0) {
-        lr_errorf(errs, node, "key '%s': route '%s': invalid field path '%s': %s", key, route, node->str, msg);
+        lr_errorf(errs, node, "key '%s': route '%s': invalid field path '%s': %s", key, route, node->str,
+                  msg);
         return 1;
     }
     return 0;

@@ -153,7 +153,8 @@ static bool same_key(const lr_member *a, const lr_member *b)
 
 static bool pairs(const lr_value *view, uint32_t j, const lr_member *bm)
 {
-    return j < view->len && (same_key(&view->u.members[j], bm) || same_value(&view->u.members[j].value, &bm->value));
+    return j < view->len &&
+           (same_key(&view->u.members[j], bm) || same_value(&view->u.members[j].value, &bm->value));
 }
 
 /* The cursor is at member `from` of base (at its ',' when from > 0): move it
@@ -227,8 +228,8 @@ static bool emit_object(lr_buf *out, const lr_value *view, const lr_value *base,
             lr_buf_append_char(out, ',');
         first = false;
         const char *child_last = last && i + 1 == base->len ? last - 1 : NULL;
-        if (!emit_member(out, &view->u.members[j], &base->u.members[i], key_start, (size_t)(c->p - key_start), c,
-                         child_last))
+        if (!emit_member(out, &view->u.members[j], &base->u.members[i], key_start, (size_t)(c->p - key_start),
+                         c, child_last))
             return false;
         i++;
         j++;

@@ -52,7 +52,8 @@ static lr_value to_value(lr_record *rec, json_t *j)
         break;
     }
     case JSON_STRING:
-        v = lr_value_string(lr_record_str(rec, json_string_value(j), json_string_length(j)), json_string_length(j));
+        v = lr_value_string(lr_record_str(rec, json_string_value(j), json_string_length(j)),
+                            json_string_length(j));
         break;
     case JSON_INTEGER:
         v = lr_value_int(json_integer_value(j));
@@ -198,7 +199,7 @@ static void test_strings_bools_null(void **state)
     assert_match("cached == true", rec);
     assert_match("cached != false", rec);
     assert_match("cached == \"true\"", rec);
-    assert_no_match("cached == 1", rec);  /* booleans are not numbers */
+    assert_no_match("cached == 1", rec);    /* booleans are not numbers */
     assert_no_match("cached > false", rec); /* booleans are not ordered */
     assert_match("note == null", rec);
     assert_no_match("note != null", rec);
@@ -273,7 +274,9 @@ static void test_regex(void **state)
     lr_member *m = lr_record_members(raw, 1);
     m[0].key = "msg";
     m[0].key_len = 3;
-    m[0].value = lr_value_string("ab\xff\xfe" "cd", 6);
+    m[0].value = lr_value_string("ab\xff\xfe"
+                                 "cd",
+                                 6);
     lr_record_set_root(raw, m, 1);
     assert_match("msg =~ \"cd$\"", raw);
     assert_match("msg =~ \"^ab\"", raw);
@@ -348,7 +351,7 @@ static void test_paths(void **state)
     assert_match("transaction[\"request\"].headers.[\"Host\"] == \"example.org\"", rec);
     assert_match("[\"transaction\"][\"response\"][\"http_code\"] == 403", rec);
     assert_match("transaction.response.http_code >= 400", rec);
-    assert_match("a.b == \"dotted key\"", rec);   /* a key containing a dot */
+    assert_match("a.b == \"dotted key\"", rec); /* a key containing a dot */
     assert_match("[\"a.b\"] == \"dotted key\"", rec);
     assert_match("[\"odd key\"][\"x.y\"] == 7", rec); /* quoted segments keep their dots */
     assert_match("[\"odd key\"].x.y == 7", rec);
@@ -380,8 +383,9 @@ static void test_path_lookup_matches_record_model(void **state)
         "{\"a\":[[{\"b\":1}],{\"b\":2}],\"\":{\"\":7}}",
         "{\"t\":{\"m\":{\"d\":{\"s\":\"2\"}},\"m.d\":{\"r\":\"9\"}}}",
     };
-    static const char *paths[] = {"a", "a.b", "a.b.c", "a.b.x", "a.b.c.d", "x.y", "x.z.w", "x.w", "a.b.c.x",
-                                  "t.m.d.s", "t.m.d.r", "t.m", "t.m.d", "nope", "a.nope.c", "x"};
+    static const char *paths[] = {"a",     "a.b",  "a.b.c",    "a.b.x",   "a.b.c.d", "x.y",
+                                  "x.z.w", "x.w",  "a.b.c.x",  "t.m.d.s", "t.m.d.r", "t.m",
+                                  "t.m.d", "nope", "a.nope.c", "x"};
     for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
         lr_record *rec = record_from_json(docs[d]);
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
@@ -458,8 +462,8 @@ static void test_compile_errors(void **state)
         if (e)
             fail_msg("compiled but should not: %s", cases[i].text);
         if (col != cases[i].col || !strstr(err, cases[i].msg))
-            fail_msg("%s: got column %d '%s', want column %d with '%s'", cases[i].text, col, err, cases[i].col,
-                     cases[i].msg);
+            fail_msg("%s: got column %d '%s', want column %d with '%s'", cases[i].text, col, err,
+                     cases[i].col, cases[i].msg);
     }
 }
 

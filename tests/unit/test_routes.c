@@ -66,7 +66,8 @@ static lr_value to_value(lr_record *rec, json_t *j)
         break;
     }
     case JSON_STRING:
-        v = lr_value_string(lr_record_str(rec, json_string_value(j), json_string_length(j)), json_string_length(j));
+        v = lr_value_string(lr_record_str(rec, json_string_value(j), json_string_length(j)),
+                            json_string_length(j));
         break;
     case JSON_INTEGER:
         v = lr_value_int(json_integer_value(j));
@@ -189,19 +190,21 @@ static void test_errors_point_at_the_place(void **state)
                  "    to: [es, elastic]\n",
                  "conf.d/50-routes.yaml:3:14: key 'to': route 'r1': unknown output 'elastic'");
     /* a syntax error: the `when` scalar's place, then the column inside the condition */
-    expect_error("routes:\n"
-                 "  - name: errors\n"
-                 "    when: 'statuscode >= 500 and or layer == \"L1\"'\n"
-                 "    to: datadog\n",
-                 "conf.d/50-routes.yaml:3:11: key 'when': route 'errors': column 23 of the condition: expected a "
-                 "field or a value but found the keyword 'or'");
+    expect_error(
+        "routes:\n"
+        "  - name: errors\n"
+        "    when: 'statuscode >= 500 and or layer == \"L1\"'\n"
+        "    to: datadog\n",
+        "conf.d/50-routes.yaml:3:11: key 'when': route 'errors': column 23 of the condition: expected a "
+        "field or a value but found the keyword 'or'");
     /* PCRE2's own message */
-    expect_error("routes:\n"
-                 "  - name: waf\n"
-                 "    when: 'transaction.messages.details.ruleId =~ \"^(94\"'\n"
-                 "    to: es\n",
-                 "conf.d/50-routes.yaml:3:11: key 'when': route 'waf': column 40 of the condition: invalid regular "
-                 "expression: missing closing parenthesis");
+    expect_error(
+        "routes:\n"
+        "  - name: waf\n"
+        "    when: 'transaction.messages.details.ruleId =~ \"^(94\"'\n"
+        "    to: es\n",
+        "conf.d/50-routes.yaml:3:11: key 'when': route 'waf': column 40 of the condition: invalid regular "
+        "expression: missing closing parenthesis");
     expect_error("routes:\n"
                  "  - name: nowhere\n"
                  "    when: 'statuscode >= 500'\n",
@@ -226,11 +229,12 @@ static void test_errors_point_at_the_place(void **state)
                  "    set: {team: [a, b]}\n"
                  "    to: es\n",
                  "key 'set': route 's': the value of 'team' must be a constant");
-    expect_error("routes:\n"
-                 "  - name: s\n"
-                 "    remove: [transaction..Cookie]\n"
-                 "    to: es\n",
-                 "conf.d/50-routes.yaml:3:14: key 'remove': route 's': invalid field path 'transaction..Cookie'");
+    expect_error(
+        "routes:\n"
+        "  - name: s\n"
+        "    remove: [transaction..Cookie]\n"
+        "    to: es\n",
+        "conf.d/50-routes.yaml:3:14: key 'remove': route 's': invalid field path 'transaction..Cookie'");
     expect_error("routes:\n"
                  "  - name: s\n"
                  "    rename: {a: a}\n"
@@ -259,7 +263,8 @@ static void test_all_errors_reported_at_once(void **state)
     assert_int_equal(f.errs.count, 3);
     assert_non_null(strstr(errors_text(&f), ":3:11: key 'when': route 'a': column 5"));
     assert_non_null(strstr(errors_text(&f), ":4:10: key 'to': route 'a': unknown output 'nope'"));
-    assert_non_null(strstr(errors_text(&f), ":7:5: key 'finale': route 'b': unknown key (did you mean 'final'?)"));
+    assert_non_null(
+        strstr(errors_text(&f), ":7:5: key 'finale': route 'b': unknown key (did you mean 'final'?)"));
     unload(&f);
 }
 
@@ -284,21 +289,22 @@ static void test_no_routes(void **state)
 /* Fan-out, final, from, unrouted                                            */
 /* ------------------------------------------------------------------------ */
 
-static const char *fanout_yaml = "routes:\n"
-                                 "  - name: errors-to-datadog\n"
-                                 "    from: [c83]\n"
-                                 "    when: 'statuscode >= 500 or (layer == \"L1\" and hitmiss == \"miss\")'\n"
-                                 "    to: [datadog, archive]\n"
-                                 "  - name: waf-critical\n"
-                                 "    from: [c83_waf]\n"
-                                 "    when: 'transaction.messages.details.severity <= \"2\"'\n"
-                                 "    to: [es, archive]\n"
-                                 "    final: true\n"
-                                 "  - name: everything\n"
-                                 "    to: [archive, es, archive]\n"
-                                 "  - name: unparsed\n"
-                                 "    when: 'exists(parse_error)'\n"
-                                 "    to: deadletter-file\n";
+static const char *fanout_yaml =
+    "routes:\n"
+    "  - name: errors-to-datadog\n"
+    "    from: [c83]\n"
+    "    when: 'statuscode >= 500 or (layer == \"L1\" and hitmiss == \"miss\")'\n"
+    "    to: [datadog, archive]\n"
+    "  - name: waf-critical\n"
+    "    from: [c83_waf]\n"
+    "    when: 'transaction.messages.details.severity <= \"2\"'\n"
+    "    to: [es, archive]\n"
+    "    final: true\n"
+    "  - name: everything\n"
+    "    to: [archive, es, archive]\n"
+    "  - name: unparsed\n"
+    "    when: 'exists(parse_error)'\n"
+    "    to: deadletter-file\n";
 
 static void test_fanout_each_output_once_in_order(void **state)
 {
@@ -308,8 +314,8 @@ static void test_fanout_each_output_once_in_order(void **state)
     lr_route_target t[OUT_COUNT];
 
     /* a 503: errors-to-datadog and everything match; archive only once */
-    lr_record *rec = record_from_json("{\"statuscode\":503,\"layer\":\"L2\",\"hitmiss\":\"hit\"}", "c83",
-                                      "cdn_access");
+    lr_record *rec =
+        record_from_json("{\"statuscode\":503,\"layer\":\"L2\",\"hitmiss\":\"hit\"}", "c83", "cdn_access");
     size_t n = lr_routes_dispatch(f.routes, rec, t, OUT_COUNT);
     assert_int_equal(n, 3);
     assert_int_equal(t[0].output, OUT_DATADOG);
@@ -348,7 +354,8 @@ static void test_final_stops_later_routes(void **state)
     fixture f;
     load_ok(&f, fanout_yaml, -1);
     lr_route_target t[OUT_COUNT];
-    /* critical WAF record: waf-critical matches and is final: `everything` and `unparsed` are not evaluated */
+    /* critical WAF record: waf-critical matches and is final: `everything` and `unparsed` are not evaluated
+     */
     lr_record *rec = record_from_json("{\"transaction\":{\"messages\":{\"details\":{\"severity\":\"2\"}}},"
                                       "\"parse_error\":\"x\"}",
                                       "c83_waf", "waf_json");
@@ -464,20 +471,21 @@ static void test_transforms_isolated_between_routes(void **state)
 {
     (void)state;
     fixture f;
-    load_ok(&f,
-            "routes:\n"
-            "  - name: secops\n"
-            "    when: 'transaction.messages.details.severity <= 2'\n"
-            "    set: {team: secops}\n"
-            "    remove: [transaction.request.headers.Cookie]\n"
-            "    to: es\n"
-            "  - name: plain\n"
-            "    when: 'exists(transaction.request.headers.Cookie)'\n" /* reads the record, not secops' view */
-            "    to: archive\n"
-            "  - name: other-team\n"
-            "    set: {team: web, transaction.response.http_code: 418}\n"
-            "    to: [datadog, es]\n",
-            -1);
+    load_ok(
+        &f,
+        "routes:\n"
+        "  - name: secops\n"
+        "    when: 'transaction.messages.details.severity <= 2'\n"
+        "    set: {team: secops}\n"
+        "    remove: [transaction.request.headers.Cookie]\n"
+        "    to: es\n"
+        "  - name: plain\n"
+        "    when: 'exists(transaction.request.headers.Cookie)'\n" /* reads the record, not secops' view */
+        "    to: archive\n"
+        "  - name: other-team\n"
+        "    set: {team: web, transaction.response.http_code: 418}\n"
+        "    to: [datadog, es]\n",
+        -1);
     lr_record *rec = record_from_json(waf_record, "c83_waf", "waf_json");
     lr_record_encode_json(rec);
     char *base_before = strdup(rec->ev.json);
@@ -490,7 +498,8 @@ static void test_transforms_isolated_between_routes(void **state)
     const lr_event *dd = view_of(t, n, OUT_DATADOG);
     assert_string_equal(
         es->json,
-        "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\",\"uri\":\"/wp-admin\","
+        "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\",\"uri\":\"/"
+        "wp-admin\","
         "\"headers\":{\"Host\":\"example.org\",\"User-Agent\":\"curl/8\"}},\"response\":{\"http_code\":403},"
         "\"messages\":{\"message\":\"XSS\",\"details\":{\"ruleId\":\"941100\",\"severity\":\"2\"}}},"
         "\"team\":\"secops\"}");
@@ -500,7 +509,8 @@ static void test_transforms_isolated_between_routes(void **state)
     /* the third route's set is its own: Cookie is back, team is web, es keeps secops' view */
     assert_string_equal(
         dd->json,
-        "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\",\"uri\":\"/wp-admin\","
+        "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\",\"uri\":\"/"
+        "wp-admin\","
         "\"headers\":{\"Host\":\"example.org\",\"Cookie\":\"sid=1\",\"User-Agent\":\"curl/8\"}},"
         "\"response\":{\"http_code\":418},"
         "\"messages\":{\"message\":\"XSS\",\"details\":{\"ruleId\":\"941100\",\"severity\":\"2\"}}},"
@@ -518,8 +528,10 @@ static void test_transforms_isolated_between_routes(void **state)
     const lr_value *base_tx = &rec->root.u.members[0].value;
     const lr_value *es_tx = &es->fields->u.members[0].value;
     assert_ptr_not_equal(es_tx->u.members, base_tx->u.members); /* on the path: copied */
-    assert_ptr_equal(es_tx->u.members[2].value.u.members, base_tx->u.members[2].value.u.members); /* response */
-    assert_ptr_equal(es_tx->u.members[3].value.u.members, base_tx->u.members[3].value.u.members); /* messages */
+    assert_ptr_equal(es_tx->u.members[2].value.u.members,
+                     base_tx->u.members[2].value.u.members); /* response */
+    assert_ptr_equal(es_tx->u.members[3].value.u.members,
+                     base_tx->u.members[3].value.u.members); /* messages */
     free(base_before);
     lr_record_unref(rec);
     unload(&f);
@@ -549,36 +561,39 @@ static char *transformed(const char *yaml_transforms, const char *json)
     return out;
 }
 
-#define assert_transform(yaml, in, want)                                                                       \
-    do {                                                                                                       \
-        char *got_ = transformed(yaml, in);                                                                    \
-        assert_string_equal(got_, want);                                                                       \
-        free(got_);                                                                                            \
+#define assert_transform(yaml, in, want)                                                                     \
+    do {                                                                                                     \
+        char *got_ = transformed(yaml, in);                                                                  \
+        assert_string_equal(got_, want);                                                                     \
+        free(got_);                                                                                          \
     } while (0)
 
 static void test_dotted_remove_and_rename(void **state)
 {
     (void)state;
     /* remove deep keys, several at once; missing ones are ignored */
-    assert_transform("    remove:\n"
-                     "      - transaction.request.headers.Cookie\n"
-                     "      - transaction.messages.details\n"
-                     "      - transaction.not.there\n",
-                     waf_record,
-                     "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\","
-                     "\"uri\":\"/wp-admin\",\"headers\":{\"Host\":\"example.org\",\"User-Agent\":\"curl/8\"}},"
-                     "\"response\":{\"http_code\":403},\"messages\":{\"message\":\"XSS\"}}}");
+    assert_transform(
+        "    remove:\n"
+        "      - transaction.request.headers.Cookie\n"
+        "      - transaction.messages.details\n"
+        "      - transaction.not.there\n",
+        waf_record,
+        "{\"transaction\":{\"client_ip\":\"198.51.100.4\",\"request\":{\"method\":\"POST\","
+        "\"uri\":\"/wp-admin\",\"headers\":{\"Host\":\"example.org\",\"User-Agent\":\"curl/8\"}},"
+        "\"response\":{\"http_code\":403},\"messages\":{\"message\":\"XSS\"}}}");
     /* rename inside one object keeps the member's place */
-    assert_transform("    rename: {transaction.request.headers.User-Agent: transaction.request.headers.ua}\n",
-                     "{\"transaction\":{\"request\":{\"headers\":{\"User-Agent\":\"curl/8\",\"Host\":\"h\"}}}}",
-                     "{\"transaction\":{\"request\":{\"headers\":{\"ua\":\"curl/8\",\"Host\":\"h\"}}}}");
+    assert_transform(
+        "    rename: {transaction.request.headers.User-Agent: transaction.request.headers.ua}\n",
+        "{\"transaction\":{\"request\":{\"headers\":{\"User-Agent\":\"curl/8\",\"Host\":\"h\"}}}}",
+        "{\"transaction\":{\"request\":{\"headers\":{\"ua\":\"curl/8\",\"Host\":\"h\"}}}}");
     /* rename to another place moves the value (creating the parents) */
-    assert_transform("    rename: {transaction.client_ip: client.ip}\n", waf_record,
-                     "{\"transaction\":{\"request\":{\"method\":\"POST\",\"uri\":\"/wp-admin\","
-                     "\"headers\":{\"Host\":\"example.org\",\"Cookie\":\"sid=1\",\"User-Agent\":\"curl/8\"}},"
-                     "\"response\":{\"http_code\":403},"
-                     "\"messages\":{\"message\":\"XSS\",\"details\":{\"ruleId\":\"941100\",\"severity\":\"2\"}}},"
-                     "\"client\":{\"ip\":\"198.51.100.4\"}}");
+    assert_transform(
+        "    rename: {transaction.client_ip: client.ip}\n", waf_record,
+        "{\"transaction\":{\"request\":{\"method\":\"POST\",\"uri\":\"/wp-admin\","
+        "\"headers\":{\"Host\":\"example.org\",\"Cookie\":\"sid=1\",\"User-Agent\":\"curl/8\"}},"
+        "\"response\":{\"http_code\":403},"
+        "\"messages\":{\"message\":\"XSS\",\"details\":{\"ruleId\":\"941100\",\"severity\":\"2\"}}},"
+        "\"client\":{\"ip\":\"198.51.100.4\"}}");
     /* a whole object can move */
     assert_transform("    rename: {transaction.messages.details: rule}\n",
                      "{\"transaction\":{\"messages\":{\"message\":\"XSS\",\"details\":{\"ruleId\":\"1\"}}}}",
@@ -630,8 +645,9 @@ static void test_remove_duplicate_keys(void **state)
     assert_int_equal(lr_routes_dispatch(f.routes, rec, t, OUT_COUNT), 1);
     assert_string_equal(t[0].ev->json, "{\"response\":{\"headers\":{\"Server\":\"hidden\"}}}");
     lr_record_encode_json(rec);
-    assert_string_equal(rec->ev.json, "{\"response\":{\"headers\":{\"Server\":\"nginx\",\"Set-Cookie\":\"a=1\","
-                                      "\"Server\":\"again\",\"Set-Cookie\":\"b=2\"}}}");
+    assert_string_equal(rec->ev.json,
+                        "{\"response\":{\"headers\":{\"Server\":\"nginx\",\"Set-Cookie\":\"a=1\","
+                        "\"Server\":\"again\",\"Set-Cookie\":\"b=2\"}}}");
     lr_record_unref(rec);
     unload(&f);
 }
@@ -641,23 +657,24 @@ static void test_set_values_and_types(void **state)
     (void)state;
     setenv("LR_TEST_ROUTE_TEAM", "secops", 1);
     setenv("LR_TEST_ROUTE_N", "7", 1);
-    assert_transform("    set:\n"
-                     "      s: hello\n"
-                     "      quoted: \"123\"\n"
-                     "      int: 123\n"
-                     "      neg: -5\n"
-                     "      float: 2.5\n"
-                     "      yes: true\n"
-                     "      no: false\n"
-                     "      nothing: null\n"
-                     "      env: ${env:LR_TEST_ROUTE_TEAM}\n"
-                     "      env_n: ${env:LR_TEST_ROUTE_N}\n"
-                     "      literal: \"$${env:LR_TEST_ROUTE_TEAM}\"\n"
-                     "      text: \"team ${env:LR_TEST_ROUTE_TEAM}\"\n",
-                     "{\"a\":1}",
-                     "{\"a\":1,\"s\":\"hello\",\"quoted\":\"123\",\"int\":123,\"neg\":-5,\"float\":2.5,\"yes\":true,"
-                     "\"no\":false,\"nothing\":null,\"env\":\"secops\",\"env_n\":7,"
-                     "\"literal\":\"${env:LR_TEST_ROUTE_TEAM}\",\"text\":\"team secops\"}");
+    assert_transform(
+        "    set:\n"
+        "      s: hello\n"
+        "      quoted: \"123\"\n"
+        "      int: 123\n"
+        "      neg: -5\n"
+        "      float: 2.5\n"
+        "      yes: true\n"
+        "      no: false\n"
+        "      nothing: null\n"
+        "      env: ${env:LR_TEST_ROUTE_TEAM}\n"
+        "      env_n: ${env:LR_TEST_ROUTE_N}\n"
+        "      literal: \"$${env:LR_TEST_ROUTE_TEAM}\"\n"
+        "      text: \"team ${env:LR_TEST_ROUTE_TEAM}\"\n",
+        "{\"a\":1}",
+        "{\"a\":1,\"s\":\"hello\",\"quoted\":\"123\",\"int\":123,\"neg\":-5,\"float\":2.5,\"yes\":true,"
+        "\"no\":false,\"nothing\":null,\"env\":\"secops\",\"env_n\":7,"
+        "\"literal\":\"${env:LR_TEST_ROUTE_TEAM}\",\"text\":\"team secops\"}");
     /* replace in place; create nested parents; @timestamp is a name */
     assert_transform("    set: {a: 2, labels.team.name: x, '@timestamp': \"2020\"}\n", "{\"a\":1,\"b\":{}}",
                      "{\"a\":2,\"b\":{},\"labels\":{\"team\":{\"name\":\"x\"}},\"@timestamp\":\"2020\"}");
@@ -691,7 +708,8 @@ static void test_view_json_equals_full_encoding(void **state)
             "routes:\n"
             "  - name: t\n"
             "    to: es\n"
-            "    remove: [transaction.request.headers.Cookie, '[\"br{}[],:\"]', transaction.messages.details.data, "
+            "    remove: [transaction.request.headers.Cookie, '[\"br{}[],:\"]', "
+            "transaction.messages.details.data, "
             "e]\n"
             "    rename: {'[\"a\\\"b\"]': ab, n: numbers, transaction.messages.details.ruleId: "
             "transaction.messages.details.rule, t: moved.t}\n"
@@ -769,8 +787,8 @@ static void test_route_helpers_and_print(void **state)
     assert_int_equal(lr_routes_find(f.routes, "waf"), 1);
     assert_int_equal(lr_routes_find(f.routes, "nope"), -1);
     assert_string_equal(lr_routes_name(f.routes, 0), "errors");
-    lr_record *rec = record_from_json("{\"statuscode\":500,\"transaction\":{\"client_ip\":\"1\"}}", "c83",
-                                      "cdn_access");
+    lr_record *rec =
+        record_from_json("{\"statuscode\":500,\"transaction\":{\"client_ip\":\"1\"}}", "c83", "cdn_access");
     assert_true(lr_routes_match(f.routes, 0, &rec->ev));
     assert_true(lr_routes_match(f.routes, 1, &rec->ev));
     assert_int_equal(lr_routes_matched(f.routes, 0), 0); /* testing a route does not count */
@@ -804,15 +822,16 @@ static void test_confd_files_in_order(void **state)
     assert_string_equal(lr_routes_name(r, 3), "archive-everything");
 
     lr_route_target t[OUT_COUNT];
-    lr_record *rec = record_from_json(
-        "{\"transaction\":{\"request\":{\"headers\":{\"Cookie\":\"c\"}},"
-        "\"messages\":{\"details\":{\"ruleId\":\"942100\",\"severity\":\"2\"}}}}",
-        "c83_waf", "waf_json");
+    lr_record *rec =
+        record_from_json("{\"transaction\":{\"request\":{\"headers\":{\"Cookie\":\"c\"}},"
+                         "\"messages\":{\"details\":{\"ruleId\":\"942100\",\"severity\":\"2\"}}}}",
+                         "c83_waf", "waf_json");
     size_t n = lr_routes_dispatch(r, rec, t, OUT_COUNT);
     assert_int_equal(n, 2);
-    assert_string_equal(view_json(t, n, OUT_ES),
-                        "{\"transaction\":{\"request\":{\"headers\":{}},"
-                        "\"messages\":{\"details\":{\"ruleId\":\"942100\",\"severity\":\"2\"}}},\"team\":\"secops\"}");
+    assert_string_equal(
+        view_json(t, n, OUT_ES),
+        "{\"transaction\":{\"request\":{\"headers\":{}},"
+        "\"messages\":{\"details\":{\"ruleId\":\"942100\",\"severity\":\"2\"}}},\"team\":\"secops\"}");
     assert_ptr_equal(view_of(t, n, OUT_ES), view_of(t, n, OUT_ARCHIVE)); /* one view per route */
     lr_record_unref(rec);
     lr_routes_free(r);
