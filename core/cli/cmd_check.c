@@ -5,6 +5,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "input/kafka.h"
 #include "pipeline/agent.h"
 #include "util/log.h"
 
@@ -34,6 +35,11 @@ int lr_cmd_check(int argc, char **argv)
     lr_errors errs;
     lr_errors_init(&errs);
     lr_agent *a = lr_agent_create(path, &errs);
+    if (a && lr_agent_kafka_node(a)) {
+        /* the Kafka section and its TLS files, checked as `run` would at start-up */
+        lr_kafka_config *kc = lr_kafka_config_parse(lr_agent_kafka_node(a), &errs);
+        lr_kafka_config_free(kc);
+    }
     if (!a || errs.count) {
         lr_cli_print_errors(&errs, path);
         lr_errors_free(&errs);

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "config/options.h"
+#include "input/kafka.h"
 #include "plugin/plugin.h"
 
 const lr_option *lr_output_core_options(void);
@@ -31,7 +32,7 @@ int lr_cmd_describe(int argc, char **argv)
         case 'h':
             puts("usage: logrelay describe [--markdown] [--plugin-dir DIR] TYPE\n\nPrint the options of output "
                  "module TYPE (as its option table declares them),\nthen the options every output accepts "
-                 "(queue, batch, retry, dead letter).\n`logrelay describe agent` prints the agent section.");
+                 "(queue, batch, retry, dead letter).\n`logrelay describe agent` and `logrelay describe kafka` print those sections.");
             return 0;
         default:
             return 2;
@@ -46,6 +47,11 @@ int lr_cmd_describe(int argc, char **argv)
     if (strcmp(type, "agent") == 0) {
         printf(markdown ? "## agent\n\n" : "agent: agent-wide settings\n\n");
         print(stdout, lr_agent_options());
+        return 0;
+    }
+    if (strcmp(type, "kafka") == 0) {
+        printf(markdown ? "## kafka\n\n" : "kafka: the Kafka input (see docs/kafka.md)\n\n");
+        print(stdout, lr_kafka_options());
         return 0;
     }
     if (!dir)

@@ -109,10 +109,48 @@ bool lr_json_encode_string(lr_buf *out, const char *str, size_t n)
     return true;
 }
 
+/* Fast exact path for the common case, a value with at most 6 decimals such
+ * as a request time (0.000193): v == n / 1e6 for an integer n. IEEE division
+ * is correctly rounded and n and 1e6 are exact, so v is then the double
+ * nearest to the decimal n * 10^-6, which is what any reader will parse back
+ * from the digits we print: a round trip without printf or strtod. */
+static bool encode_six_decimals(lr_buf *out, double v)
+{
+    double a = fabs(v);
+    if (!(a < 1e9))
+        return false;
+    double scaled = a * 1e6;
+    int64_t n = (int64_t)(scaled + 0.5);
+    if ((double)n / 1e6 != a)
+        return false;
+    char tmp[32];
+    char *e = tmp + sizeof tmp, *p = e;
+    int64_t frac = n % 1000000, ip = n / 1000000;
+    int digits = 6;
+    while (digits > 1 && frac % 10 == 0) { /* trim trailing zeros, keep one */
+        frac /= 10;
+        digits--;
+    }
+    for (int k = 0; k < digits; k++) {
+        *--p = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    *--p = '.';
+    do {
+        *--p = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    if (signbit(v))
+        *--p = '-';
+    return lr_buf_append(out, p, (size_t)(e - p));
+}
+
 bool lr_json_encode_double(lr_buf *out, double v)
 {
     if (!isfinite(v))
         return lr_buf_append(out, "null", 4);
+    if (encode_six_decimals(out, v))
+        return !out->failed;
     char tmp[40];
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {

@@ -54,7 +54,8 @@ class Cli(unittest.TestCase):
         self.assertIn("configuration OK", out)
         for name in ("archive", "access-json", "waf", "unparsed"):
             self.assertIn(name, out)
-        self.assertIn("4 file(s)", out)
+        self.assertIn("3 file(s)", out)
+        self.assertIn("kafka: not configured", out)
 
     def test_check_errors_name_file_line_column_key(self):
         d = os.path.join(self.dir, "conf.d")
@@ -112,6 +113,27 @@ class Cli(unittest.TestCase):
             self.assertIn(key, out)
         _, md, _ = run("describe", "--markdown", "file", check_rc=0)
         self.assertIn("| `rotate_every` |", md)
+
+    def test_check_kafka_tls_files(self):
+        p = self.write("k.yaml",
+                       "kafka:\n"
+                       "  brokers: [127.0.0.1:9093]\n"
+                       "  group_id: c83_test\n"
+                       "  topics: {c83: {format: cdn_access}}\n"
+                       "  tls:\n"
+                       f"    ca_file: {self.dir}/missing-ca.pem\n")
+        rc, out, err = run("check", "-c", p)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn(f"{p}:6:14", err)
+        self.assertIn("missing-ca.pem", err)
+
+    def test_describe_sections(self):
+        _, out, _ = run("describe", "kafka", check_rc=0)
+        for key in ("brokers", "group_id", "start_from", "tls.ca_file", "tls.keystore_file"):
+            self.assertIn(key, out)
+        _, out, _ = run("describe", "agent", check_rc=0)
+        for key in ("data_dir", "plugin_dir", "shutdown_timeout", "unrouted"):
+            self.assertIn(key, out)
 
     def test_describe_unknown(self):
         rc, _, err = run("describe", "nosuch")

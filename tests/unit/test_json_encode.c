@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record/json_encode.h"
@@ -68,6 +69,29 @@ static void test_numbers(void **state)
     check_value(&v, "0.30000000000000004");
     v.u.f = 1.0 / 0.0;
     check_value(&v, "null");
+    /* six-decimal fast path and its fall-backs agree with a strtod round trip */
+    static const struct {
+        double d;
+        const char *want;
+    } cases[] = {
+        {0.000193, "0.000193"}, {2.46, "2.46"},      {0.5, "0.5"},       {100.0, "100.0"},
+        {-1.25, "-1.25"},       {999999999.999999, "999999999.999999"}, {1e9, "1000000000.0"},
+        {1e-7, "1e-07"},        {0.1234567, "0.1234567"},                {123456789012.5, "123456789012.5"},
+        {-0.0, "-0.0"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        v.u.f = cases[k].d;
+        check_value(&v, cases[k].want);
+    }
+    for (int k = 0; k < 100000; k++) { /* every printed value reads back as the same double */
+        double d = (double)(k * 7919 % 1000003) / 1e6 + (k % 3) * 1e-7;
+        lr_buf b;
+        lr_buf_init(&b, 0);
+        assert_true(lr_json_encode_double(&b, d));
+        lr_buf_terminate(&b);
+        assert_true(strtod(b.data, NULL) == d);
+        lr_buf_free(&b);
+    }
     lr_value i = {.kind = LR_VAL_INT, .u.i = INT64_MIN};
     check_value(&i, "-9223372036854775808");
     i.u.i = 0;
