@@ -279,7 +279,7 @@ void lr_agent_print_summary(lr_agent *a, FILE *out)
         fprintf(out, "input: %llu messages, %llu records (%llu parsed, %llu failed to parse), %llu unrouted\n",
                 (unsigned long long)lr_pipeline_messages(a->pipeline),
                 (unsigned long long)lr_pipeline_records(a->pipeline), (unsigned long long)ps->parsed,
-                (unsigned long long)ps->failed, (unsigned long long)lr_pipeline_unrouted(a->pipeline));
+                (unsigned long long)ps->failed, (unsigned long long)lr_routes_unrouted(a->routes));
         for (int i = 0; i < LR_PARSE_REASON_MAX && ps->reason[i]; i++)
             fprintf(out, "  parse error: %s: %llu\n", ps->reason[i], (unsigned long long)ps->reason_count[i]);
     }

@@ -26,7 +26,7 @@ struct lr_pipeline {
     lr_record **emitted; /* records of the message being submitted */
     size_t nemitted, cap_emitted;
     lr_parse_stats stats;
-    uint64_t messages, records, unrouted;
+    uint64_t messages, records;
     atomic_uint_fast64_t inflight;
 };
 
@@ -125,8 +125,6 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
         size_t n = lr_routes_dispatch(p->routes, rec, p->targets, p->nqueues + 1);
         for (size_t k = 0; k < n; k++)
             lr_queue_push(p->queues[p->targets[k].output], rec, p->targets[k].ev);
-        if (n == 0)
-            p->unrouted++;
         p->records++;
         lr_record_finish(rec);
         lr_record_unref(rec);
@@ -160,9 +158,4 @@ uint64_t lr_pipeline_messages(const lr_pipeline *p)
 uint64_t lr_pipeline_records(const lr_pipeline *p)
 {
     return p->records;
-}
-
-uint64_t lr_pipeline_unrouted(const lr_pipeline *p)
-{
-    return p->unrouted;
 }

@@ -16,6 +16,5 @@ void lr_pipeline_destroy(lr_pipeline *p);
 const lr_parse_stats *lr_pipeline_parse_stats(const lr_pipeline *p);
 uint64_t lr_pipeline_messages(const lr_pipeline *p);
 uint64_t lr_pipeline_records(const lr_pipeline *p);
-uint64_t lr_pipeline_unrouted(const lr_pipeline *p);
 
 #endif
