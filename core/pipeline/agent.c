@@ -148,6 +148,13 @@ static void create_outputs(lr_agent *a, const lr_cfg_node *outputs, lr_errors *e
         lr_instance *inst = lr_instance_create(pe, name, node, a->set.data_dir, errs);
         if (!inst)
             continue;
+        const lr_output_settings *set = lr_instance_settings(inst);
+        for (size_t k = 0; set->queue_type == 1 && k < a->noutputs; k++) {
+            const lr_output_settings *other = lr_instance_settings(a->instances[k]);
+            if (other->queue_type == 1 && strcmp(other->queue_path, set->queue_path) == 0)
+                lr_errorf(errs, node, "key 'outputs.%s.queue.path': spool directory %s is already used by output '%s'",
+                          name, set->queue_path, a->names[k]);
+        }
         a->instances[a->noutputs] = inst;
         a->names[a->noutputs] = lr_instance_get_name(inst);
         a->noutputs++;
@@ -238,10 +245,27 @@ const lr_plugin_registry *lr_agent_plugins(const lr_agent *a)
 
 uint64_t lr_agent_drain(lr_agent *a, int64_t deadline_mono_ms)
 {
-    uint64_t left = 0;
-    for (size_t i = 0; a->started && i < a->noutputs; i++) {
-        lr_queue_drain(a->queues[i], deadline_mono_ms);
+    /* Wait, in short steps, until nothing is left that the input would have
+     * to read again: a memory queue must deliver, a disk queue only spool. */
+    uint64_t left;
+    for (;;) {
+        left = 0;
+        for (size_t i = 0; a->started && i < a->noutputs; i++)
+            left += lr_queue_unfinished(a->queues[i]);
+        int64_t now = lr_monotonic_ms();
+        if (left == 0 || now >= deadline_mono_ms)
+            return left;
+        int64_t step = now + 50 < deadline_mono_ms ? now + 50 : deadline_mono_ms;
+        for (size_t i = 0; i < a->noutputs; i++) {
+            if (lr_queue_unfinished(a->queues[i]))
+                lr_queue_drain(a->queues[i], step);
+        }
     }
+}
+
+uint64_t lr_agent_undelivered(lr_agent *a)
+{
+    uint64_t left = 0;
     for (size_t i = 0; a->started && i < a->noutputs; i++) {
         lr_queue_stats st;
         lr_queue_get_stats(a->queues[i], &st);

@@ -41,9 +41,13 @@ const lr_config *lr_agent_config(const lr_agent *a);
 const lr_cfg_node *lr_agent_kafka_node(const lr_agent *a); /* NULL when absent */
 const lr_plugin_registry *lr_agent_plugins(const lr_agent *a);
 
-/* Let every queue deliver what it holds until the deadline (monotonic ms).
- * Returns the number of records still undelivered (0 = all finished). */
+/* Let every queue finish what it holds until the deadline (monotonic ms):
+ * memory queues deliver (or dead-letter), disk queues at least spool.
+ * Returns the number of records the input would have to read again (0 = all
+ * finished). */
 uint64_t lr_agent_drain(lr_agent *a, int64_t deadline_mono_ms);
+/* Records in any queue (memory or disk) not yet delivered or dead-lettered. */
+uint64_t lr_agent_undelivered(lr_agent *a);
 /* Any output queue congested (the input should pause). */
 bool lr_agent_congested(lr_agent *a);
 /* SIGHUP: reopen files in every output. */

@@ -57,9 +57,10 @@ static const lr_option core_options[] = {
     {"queue.path", LR_OPT_STRING, NULL, 0, 0, NULL, 0, S(queue_path),
      "Spool directory for queue.type disk (default <agent.data_dir>/spool/<output>)."},
     {"queue.max_bytes", LR_OPT_SIZE, "16MiB", 4096, (int64_t)1 << 40, NULL, 0, S(queue_max_bytes),
-     "Queue bound in bytes; when full the Kafka input pauses (backpressure), nothing is dropped."},
+     "Queue bound in bytes (for a disk queue: the spool's size on disk; set it larger, e.g. 10GiB); when full "
+     "the Kafka input pauses (backpressure), nothing is dropped."},
     {"queue.max_records", LR_OPT_INT, "20000", 1, 100000000, NULL, 0, S(queue_max_records),
-     "Queue bound in records."},
+     "Queue bound in records (for a disk queue: records waiting to be written to the spool)."},
     {"batch.max_records", LR_OPT_INT, "500", 1, 1000000, NULL, 0, S(batch_max_records),
      "Most records handed to the module in one delivery."},
     {"batch.max_bytes", LR_OPT_SIZE, "4MiB", 1, (int64_t)1 << 32, NULL, 0, S(batch_max_bytes),
