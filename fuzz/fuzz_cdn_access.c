@@ -14,10 +14,10 @@ static void check(lr_record *rec, void *arg)
     fuzz_check_record(rec);
     if (!rec->ev.parse_failed) {
         /* every member a parsed line can have is one of the grok names */
-        static const char *const names[] = {"@timestamp", "clientip",       "user",    "vod_host",  "verb",
-                                            "request",    "httpversion",    "statuscode", "bytes",  "useragent",
-                                            "hitmiss",    "content-type",   "layer",   "requesttime", "clientid",
-                                            "referer",    "forwardedproto", "country"};
+        static const char *const names[] = {
+            "@timestamp",  "clientip",    "user",     "vod_host",  "verb",           "request",
+            "httpversion", "statuscode",  "bytes",    "useragent", "hitmiss",        "content-type",
+            "layer",       "requesttime", "clientid", "referer",   "forwardedproto", "country"};
         for (uint32_t i = 0; i < rec->ev.fields->len; i++) {
             const lr_member *m = &rec->ev.fields->u.members[i];
             int known = 0;

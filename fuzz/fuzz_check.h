@@ -23,7 +23,8 @@ static inline void fuzz_require(int ok, const char *what, const lr_record *rec)
         return;
     fprintf(stderr, "fuzz property violated: %s\n", what);
     if (rec && rec->ev.json)
-        fprintf(stderr, "record: %.*s\n", (int)(rec->ev.json_len > 4000 ? 4000 : rec->ev.json_len), rec->ev.json);
+        fprintf(stderr, "record: %.*s\n", (int)(rec->ev.json_len > 4000 ? 4000 : rec->ev.json_len),
+                rec->ev.json);
     abort();
 }
 
@@ -48,8 +49,8 @@ static inline void fuzz_check_record(lr_record *rec)
         const lr_value *m = lr_value_get_key(ev->fields, "message", 7);
         fuzz_require(m && m->len == ev->raw_len && memcmp(m->u.s, ev->raw, ev->raw_len) == 0,
                      "a failed record keeps the raw input as message", rec);
-        fuzz_require(lr_value_get_key(ev->fields, "parse_error", 11) != NULL, "a failed record has parse_error",
-                     rec);
+        fuzz_require(lr_value_get_key(ev->fields, "parse_error", 11) != NULL,
+                     "a failed record has parse_error", rec);
     }
 }
 

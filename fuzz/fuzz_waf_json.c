@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     lr_parse_options split = {.split_messages = true}, keep = {.split_messages = false};
     size_t got = lr_parse_message(LR_FORMAT_WAF_JSON, &split, s, size, &st, check, &n);
-    fuzz_require(got >= 1 && got == n && st.records == n && st.parsed + st.failed == n, "records counted", NULL);
+    fuzz_require(got >= 1 && got == n && st.records == n && st.parsed + st.failed == n, "records counted",
+                 NULL);
     n = 0;
     got = lr_parse_message(LR_FORMAT_WAF_JSON, &keep, s, size, &st, check, &n);
     fuzz_require(got == 1 && n == 1, "no-split gives one record", NULL);

@@ -111,7 +111,8 @@ int main(int argc, char **argv)
         else if (argv[i][0] != '-' && !path)
             path = argv[i];
         else {
-            fprintf(stderr, "usage: bench_parse [--format F] [--seconds S] [--no-encode] [--no-split] FILE\n");
+            fprintf(stderr,
+                    "usage: bench_parse [--format F] [--seconds S] [--no-encode] [--no-split] FILE\n");
             return 2;
         }
     }

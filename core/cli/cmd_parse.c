@@ -39,21 +39,22 @@ typedef struct parse_run {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: logrelay parse --format FORMAT [--no-split] [--quiet] [FILE...]\n"
-               "\n"
-               "Parse each line of the FILEs (standard input when none, or for '-') and\n"
-               "print one JSON object per record to stdout; a summary (lines, parsed,\n"
-               "failed per reason) goes to stderr.\n"
-               "\n"
-               "  -f, --format FORMAT  one of: %s\n"
-               "      --no-split       waf_json: keep transaction.messages as one array\n"
-               "                       (default: one record per message)\n"
-               "  -q, --quiet          no summary\n"
-               "  -h, --help           this text\n"
-               "\n"
-               "Exit status: 0 when all input was read and written (lines that do not\n"
-               "parse are records with parse_error, not errors), 1 on an I/O error,\n"
-               "2 on a usage error.\n",
+    fprintf(f,
+            "usage: logrelay parse --format FORMAT [--no-split] [--quiet] [FILE...]\n"
+            "\n"
+            "Parse each line of the FILEs (standard input when none, or for '-') and\n"
+            "print one JSON object per record to stdout; a summary (lines, parsed,\n"
+            "failed per reason) goes to stderr.\n"
+            "\n"
+            "  -f, --format FORMAT  one of: %s\n"
+            "      --no-split       waf_json: keep transaction.messages as one array\n"
+            "                       (default: one record per message)\n"
+            "  -q, --quiet          no summary\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Exit status: 0 when all input was read and written (lines that do not\n"
+            "parse are records with parse_error, not errors), 1 on an I/O error,\n"
+            "2 on a usage error.\n",
             lr_format_names());
 }
 
@@ -174,8 +175,8 @@ static void print_summary(const parse_run *run)
 {
     const lr_parse_stats *st = &run->stats;
     fprintf(stderr, "%s: %llu lines, %llu records: %llu parsed, %llu failed\n", lr_format_name(run->format),
-            (unsigned long long)st->messages, (unsigned long long)st->records,
-            (unsigned long long)st->parsed, (unsigned long long)st->failed);
+            (unsigned long long)st->messages, (unsigned long long)st->records, (unsigned long long)st->parsed,
+            (unsigned long long)st->failed);
     /* reasons, most frequent first */
     bool shown[LR_PARSE_REASON_MAX] = {false};
     for (;;) {

@@ -104,8 +104,8 @@ static inline const char *find_quote_or_backslash(const char *p, const char *e)
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     while (e - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
         if (m)
             return p + __builtin_ctz(m);
         p += 16;
@@ -147,7 +147,7 @@ static bool quoted(cdn_scan *c, const char *expected, const char *unterminated, 
 }
 
 /* Field-specific reasons are static literals, counted by text. */
-#define QUOTED(c, name, s, n)                                                                            \
+#define QUOTED(c, name, s, n)                                                                                \
     quoted(c, "expected quoted field '" name "'", "unterminated quoted field '" name "'", s, n)
 #define SEP(c, next) sep(c, "missing field '" next "'")
 

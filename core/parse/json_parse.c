@@ -64,8 +64,8 @@ static void *grow(void *p, size_t *cap, size_t elem)
 }
 
 typedef struct jp {
-    const char *s;   /* start of input, for offsets */
-    const char *p;   /* cursor */
+    const char *s; /* start of input, for offsets */
+    const char *p; /* cursor */
     const char *end;
     lr_record *rec;
     scratch *sc;
@@ -88,8 +88,8 @@ static inline void skip_ws(jp *j)
 
 /* 1 for bytes that end the fast string scan: '"', '\\' and controls. */
 static const unsigned char str_stop[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, ['\\'] = 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, ['\\'] = 1,
 };
 
 /* First byte in [p, e) that ends a run of plain string text: '"', '\\' or a
@@ -178,14 +178,30 @@ static const char *decode_escaped(jp *j, const char *b, const char *e, uint32_t 
         char c = p[1];
         p += 2;
         switch (c) {
-        case '"': *d++ = '"'; break;
-        case '\\': *d++ = '\\'; break;
-        case '/': *d++ = '/'; break;
-        case 'b': *d++ = '\b'; break;
-        case 'f': *d++ = '\f'; break;
-        case 'n': *d++ = '\n'; break;
-        case 'r': *d++ = '\r'; break;
-        case 't': *d++ = '\t'; break;
+        case '"':
+            *d++ = '"';
+            break;
+        case '\\':
+            *d++ = '\\';
+            break;
+        case '/':
+            *d++ = '/';
+            break;
+        case 'b':
+            *d++ = '\b';
+            break;
+        case 'f':
+            *d++ = '\f';
+            break;
+        case 'n':
+            *d++ = '\n';
+            break;
+        case 'r':
+            *d++ = '\r';
+            break;
+        case 't':
+            *d++ = '\t';
+            break;
         default: { /* 'u', checked by the scan */
             unsigned long cp = (unsigned long)hex4(p);
             p += 4;
@@ -233,7 +249,14 @@ static bool parse_string(jp *j, const char **out, uint32_t *out_len)
         if (end - p < 2)
             return fail(j, p, "unterminated string");
         switch (p[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
             p += 2;
             break;
         case 'u':

@@ -89,8 +89,8 @@ bool lr_num_parse_double(const char *s, size_t n, bool strict_json, double *out)
     /* Clinger's fast path: a mantissa below 2^53 scaled by an exact power of
      * ten is one correctly rounded IEEE operation. Anything else goes to strtod. */
     uint64_t mant = 0;
-    int ndig = 0;   /* significant digits in mant */
-    int exp10 = 0;  /* value = mant * 10^exp10 */
+    int ndig = 0;  /* significant digits in mant */
+    int exp10 = 0; /* value = mant * 10^exp10 */
     bool exact = true;
     for (; i < n && is_digit(s[i]); i++) {
         if (mant == 0 && s[i] == '0')

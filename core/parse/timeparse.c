@@ -43,19 +43,32 @@ static unsigned month_from_abbr(const char *s)
     /* pack three bytes into one integer and switch on it */
 #define M3(a, b, c) (((unsigned)(a) << 16) | ((unsigned)(b) << 8) | (unsigned)(c))
     switch (M3((unsigned char)s[0], (unsigned char)s[1], (unsigned char)s[2])) {
-    case M3('J', 'a', 'n'): return 1;
-    case M3('F', 'e', 'b'): return 2;
-    case M3('M', 'a', 'r'): return 3;
-    case M3('A', 'p', 'r'): return 4;
-    case M3('M', 'a', 'y'): return 5;
-    case M3('J', 'u', 'n'): return 6;
-    case M3('J', 'u', 'l'): return 7;
-    case M3('A', 'u', 'g'): return 8;
-    case M3('S', 'e', 'p'): return 9;
-    case M3('O', 'c', 't'): return 10;
-    case M3('N', 'o', 'v'): return 11;
-    case M3('D', 'e', 'c'): return 12;
-    default: return 0;
+    case M3('J', 'a', 'n'):
+        return 1;
+    case M3('F', 'e', 'b'):
+        return 2;
+    case M3('M', 'a', 'r'):
+        return 3;
+    case M3('A', 'p', 'r'):
+        return 4;
+    case M3('M', 'a', 'y'):
+        return 5;
+    case M3('J', 'u', 'n'):
+        return 6;
+    case M3('J', 'u', 'l'):
+        return 7;
+    case M3('A', 'u', 'g'):
+        return 8;
+    case M3('S', 'e', 'p'):
+        return 9;
+    case M3('O', 'c', 't'):
+        return 10;
+    case M3('N', 'o', 'v'):
+        return 11;
+    case M3('D', 'e', 'c'):
+        return 12;
+    default:
+        return 0;
     }
 #undef M3
 }
@@ -66,7 +79,8 @@ static bool valid_date_time(int64_t y, unsigned mo, unsigned d, unsigned h, unsi
     return mo >= 1 && mo <= 12 && d >= 1 && d <= days_in_month(y, mo) && h <= 23 && mi <= 59 && s <= 60;
 }
 
-static int64_t epoch_ms(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s, unsigned msec)
+static int64_t epoch_ms(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                        unsigned msec)
 {
     int64_t secs = lr_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s;
     return secs * 1000 + msec;

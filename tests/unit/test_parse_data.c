@@ -248,8 +248,10 @@ static void test_raw(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cdn_access), cmocka_unit_test(test_waf_json),
-        cmocka_unit_test(test_waf_json_nosplit), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_cdn_access),
+        cmocka_unit_test(test_waf_json),
+        cmocka_unit_test(test_waf_json_nosplit),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,8 @@ static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "S
 /* libc's answer: seconds since the epoch of a broken-down UTC time */
 static int64_t libc_epoch(int y, int mo, int d, int h, int mi, int s)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = s};
     return (int64_t)timegm(&tm);
 }
 
@@ -47,14 +48,14 @@ static void test_clf_matches_libc(void **state)
     (void)state;
     srand(42);
     for (int i = 0; i < 20000; i++) {
-        int y = 1971 + rand() % 120, mo = 1 + rand() % 12, d = 1 + rand() % 28, h = rand() % 24, mi = rand() % 60,
-            s = rand() % 60, oh = rand() % 15, om = (rand() % 4) * 15, ms = rand() % 1000;
+        int y = 1971 + rand() % 120, mo = 1 + rand() % 12, d = 1 + rand() % 28, h = rand() % 24,
+            mi = rand() % 60, s = rand() % 60, oh = rand() % 15, om = (rand() % 4) * 15, ms = rand() % 1000;
         bool neg = rand() % 2, frac = rand() % 4 == 0;
         char buf[64];
-        int n = frac ? snprintf(buf, sizeof buf, "%02d/%s/%04d:%02d:%02d:%02d.%03d %c%02d%02d]", d, months[mo - 1],
-                                y, h, mi, s, ms, neg ? '-' : '+', oh, om)
-                     : snprintf(buf, sizeof buf, "%02d/%s/%04d:%02d:%02d:%02d %c%02d%02d]", d, months[mo - 1], y,
-                                h, mi, s, neg ? '-' : '+', oh, om);
+        int n = frac ? snprintf(buf, sizeof buf, "%02d/%s/%04d:%02d:%02d:%02d.%03d %c%02d%02d]", d,
+                                months[mo - 1], y, h, mi, s, ms, neg ? '-' : '+', oh, om)
+                     : snprintf(buf, sizeof buf, "%02d/%s/%04d:%02d:%02d:%02d %c%02d%02d]", d, months[mo - 1],
+                                y, h, mi, s, neg ? '-' : '+', oh, om);
         int64_t got;
         size_t used;
         assert_true(lr_time_parse_clf(buf, (size_t)n, &got, &used));
@@ -68,12 +69,14 @@ static void test_clf_rejects(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "14/sep/2020:12:44:19 +0000", "14/Sept/2020:12:44:19 +0000", "00/Sep/2020:12:44:19 +0000",
-        "31/Sep/2020:12:44:19 +0000", "29/Feb/2021:12:44:19 +0000", "14/Sep/2020:24:44:19 +0000",
-        "14/Sep/2020:12:60:19 +0000", "14/Sep/2020:12:44:61 +0000", "14/Sep/2020:12:44:19 0000",
-        "14/Sep/2020:12:44:19 +00",   "14/Sep/2020:12:44:19",        "4/Sep/2020:12:44:19 +0000",
-        "14/Sep/2020 12:44:19 +0000", "14/Sep/2020:12:44:19. +0000", "14/Sep/2020:12:44:19 +2400",
-        "",
+        "14/sep/2020:12:44:19 +0000", "14/Sept/2020:12:44:19 +0000",
+        "00/Sep/2020:12:44:19 +0000", "31/Sep/2020:12:44:19 +0000",
+        "29/Feb/2021:12:44:19 +0000", "14/Sep/2020:24:44:19 +0000",
+        "14/Sep/2020:12:60:19 +0000", "14/Sep/2020:12:44:61 +0000",
+        "14/Sep/2020:12:44:19 0000",  "14/Sep/2020:12:44:19 +00",
+        "14/Sep/2020:12:44:19",       "4/Sep/2020:12:44:19 +0000",
+        "14/Sep/2020 12:44:19 +0000", "14/Sep/2020:12:44:19. +0000",
+        "14/Sep/2020:12:44:19 +2400", "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ms;
@@ -93,30 +96,31 @@ static void test_ctime_and_iso_match_libc(void **state)
     (void)state;
     srand(7);
     for (int i = 0; i < 20000; i++) {
-        int y = 1971 + rand() % 120, mo = 1 + rand() % 12, d = 1 + rand() % 28, h = rand() % 24, mi = rand() % 60,
-            s = rand() % 60;
+        int y = 1971 + rand() % 120, mo = 1 + rand() % 12, d = 1 + rand() % 28, h = rand() % 24,
+            mi = rand() % 60, s = rand() % 60;
         int64_t want = libc_epoch(y, mo, d, h, mi, s) * 1000, got;
         char buf[64];
         /* space-padded day, as ModSecurity writes it; the weekday is not checked */
-        int n = snprintf(buf, sizeof buf, "%s %s %2d %02d:%02d:%02d %04d", wdays[rand() % 7], months[mo - 1], d, h,
-                         mi, s, y);
+        int n = snprintf(buf, sizeof buf, "%s %s %2d %02d:%02d:%02d %04d", wdays[rand() % 7], months[mo - 1],
+                         d, h, mi, s, y);
         assert_true(lr_time_parse_ctime(buf, (size_t)n, &got));
         assert_int_equal(got, want);
-        n = snprintf(buf, sizeof buf, "%s %s %02d %02d:%02d:%02d %04d", wdays[rand() % 7], months[mo - 1], d, h,
-                     mi, s, y);
+        n = snprintf(buf, sizeof buf, "%s %s %02d %02d:%02d:%02d %04d", wdays[rand() % 7], months[mo - 1], d,
+                     h, mi, s, y);
         assert_true(lr_time_parse_ctime(buf, (size_t)n, &got));
         assert_int_equal(got, want);
         int oh = rand() % 14, om = rand() % 60, ms = rand() % 1000;
-        n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+%02d:%02d", y, mo, d, h, mi, s, ms, oh,
-                     om);
+        n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+%02d:%02d", y, mo, d, h, mi, s, ms,
+                     oh, om);
         assert_true(lr_time_parse_iso(buf, (size_t)n, &got));
         assert_int_equal(got, want + ms - ((int64_t)oh * 60 + om) * 60000);
     }
-    static const char *const bad_ctime[] = {"Mon May  9 12:03:16 22", "Mon May 9 12:03:16 2022",
-                                            "Mon Mai  9 12:03:16 2022", "Mon May 32 12:03:16 2022",
+    static const char *const bad_ctime[] = {"Mon May  9 12:03:16 22",       "Mon May 9 12:03:16 2022",
+                                            "Mon Mai  9 12:03:16 2022",     "Mon May 32 12:03:16 2022",
                                             "Mon May  9 12:03:16 2022 UTC", "2022-05-09T12:03:16Z"};
-    static const char *const bad_iso[] = {"2022-05-09", "2022-13-09T12:03:16Z", "2022-05-09T12:03:16X",
-                                          "2022-05-09T12:03:16+2", "2022/05/09 12:03:16", "Mon May  9 12:03:16 2022"};
+    static const char *const bad_iso[] = {"2022-05-09",           "2022-13-09T12:03:16Z",
+                                          "2022-05-09T12:03:16X", "2022-05-09T12:03:16+2",
+                                          "2022/05/09 12:03:16",  "Mon May  9 12:03:16 2022"};
     int64_t ms;
     for (size_t i = 0; i < sizeof bad_ctime / sizeof bad_ctime[0]; i++)
         assert_false(lr_time_parse_ctime(bad_ctime[i], strlen(bad_ctime[i]), &ms));
@@ -143,7 +147,8 @@ static void test_double_matches_strtod(void **state)
                          rand() % 340);
             break;
         default: /* anything printf makes of a random double */
-            n = snprintf(buf, sizeof buf, "%.17g", (double)rand() / (double)(rand() + 1) * (rand() % 2 ? 1 : -1));
+            n = snprintf(buf, sizeof buf, "%.17g",
+                         (double)rand() / (double)(rand() + 1) * (rand() % 2 ? 1 : -1));
         }
         double got, want = strtod(buf, NULL);
         assert_true(lr_num_parse_double(buf, (size_t)n, false, &got));
@@ -151,7 +156,8 @@ static void test_double_matches_strtod(void **state)
             fail_msg("'%s' read as %.17g, strtod says %.17g", buf, got, want);
     }
     double d;
-    static const char *const bad[] = {"", "-", ".5", "5.", "1e", "1e+", "+1", "0x10", "1.2.3", "nan", "inf", " 1"};
+    static const char *const bad[] = {"",   "-",    ".5",    "5.",  "1e",  "1e+",
+                                      "+1", "0x10", "1.2.3", "nan", "inf", " 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (lr_num_parse_double(bad[i], strlen(bad[i]), false, &d))
             fail_msg("accepted '%s'", bad[i]);
@@ -189,8 +195,8 @@ static void test_json_strings_zero_copy_and_duplicates(void **state)
     lr_value v;
     lr_json_error err;
     bool ok;
-    lr_record *rec = json_record("{\"h\":{\"Set-Cookie\":\"a=1\",\"Set-Cookie\":\"b=2\"},\"e\":\"x\\\"y\"}", &v, &ok,
-                                 &err);
+    lr_record *rec = json_record("{\"h\":{\"Set-Cookie\":\"a=1\",\"Set-Cookie\":\"b=2\"},\"e\":\"x\\\"y\"}",
+                                 &v, &ok, &err);
     assert_true(ok);
     assert_int_equal(v.kind, LR_VAL_OBJECT);
     assert_int_equal(v.len, 2);
@@ -294,11 +300,10 @@ static void keep(lr_record *rec, void *arg)
     r->v[r->n++] = rec;
 }
 
-static const char waf_array[] =
-    "{\"transaction\":{\"time_stamp\":\"Fri Jan 14 08:15:02 2022\",\"messages\":["
-    "{\"message\":\"a\",\"details\":{\"ruleId\":\"942100\"}},"
-    "{\"message\":\"b\",\"details\":{\"ruleId\":\"949110\"}},"
-    "{\"message\":\"c\",\"details\":{\"ruleId\":\"980130\"}}]}}";
+static const char waf_array[] = "{\"transaction\":{\"time_stamp\":\"Fri Jan 14 08:15:02 2022\",\"messages\":["
+                                "{\"message\":\"a\",\"details\":{\"ruleId\":\"942100\"}},"
+                                "{\"message\":\"b\",\"details\":{\"ruleId\":\"949110\"}},"
+                                "{\"message\":\"c\",\"details\":{\"ruleId\":\"980130\"}}]}}";
 
 static void test_split_records_are_independent(void **state)
 {
@@ -332,8 +337,8 @@ static void test_split_records_are_independent(void **state)
     /* without splitting: one record, the path finds the first message */
     lr_parse_options keep_array = {.split_messages = false};
     r.n = 0;
-    assert_int_equal(lr_parse_message(LR_FORMAT_WAF_JSON, &keep_array, waf_array, strlen(waf_array), &st, keep, &r),
-                     1);
+    assert_int_equal(
+        lr_parse_message(LR_FORMAT_WAF_JSON, &keep_array, waf_array, strlen(waf_array), &st, keep, &r), 1);
     const lr_value *v = lr_value_get_path(r.v[0]->ev.fields, "transaction.messages.details.ruleId", 35);
     assert_non_null(v);
     assert_memory_equal(v->u.s, rule[0], 6);
