@@ -135,6 +135,34 @@ class Cli(unittest.TestCase):
         for key in ("data_dir", "plugin_dir", "shutdown_timeout", "unrouted"):
             self.assertIn(key, out)
 
+    def test_parse_route_shows_what_a_route_matches(self):
+        cfg = self.write("routes.yaml",
+                         "outputs:\n  dd: {type: file, path: /tmp/unused}\n"
+                         "routes:\n"
+                         "  - name: errors\n"
+                         "    from: [c83]\n"
+                         "    when: 'statuscode >= 500 or (layer == \"L1\" and hitmiss == \"miss\")'\n"
+                         "    set: {team: sre}\n"
+                         "    to: [dd]\n")
+        line = ('1.2.3.4 - - [14/Sep/2020:12:44:19 +0000] "GET /a HTTP/1.1" {st} 621 "UA" {hm} "text/html" '
+                '"{layer}" 0.000193 "83" "-" https ES\n')
+        data = (line.format(st=503, hm="hit", layer="L2") + line.format(st=200, hm="miss", layer="L1") +
+                line.format(st=200, hm="hit", layer="L1") + "not a cdn line\n")
+        src = self.write("t.log", data)
+        _, out, err = run("parse", "-f", "cdn_access", "--route", "errors", "-c", cfg, "--source", "c83", src,
+                          check_rc=0)
+        recs = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual([(r["statuscode"], r["layer"], r["team"]) for r in recs], [(503, "L2", "sre"), (200, "L1", "sre")])
+        self.assertIn("route errors: 2 of 4 records matched", err)
+        # from: [c83] does not take records from another topic
+        _, out, err = run("parse", "-f", "cdn_access", "--route", "errors", "-c", cfg, "--source", "c99", src,
+                          check_rc=0)
+        self.assertEqual(out, "")
+        self.assertIn("route errors: 0 of 4 records matched", err)
+        rc, _, err = run("parse", "-f", "cdn_access", "--route", "nope", "-c", cfg, src)
+        self.assertEqual(rc, 1)
+        self.assertIn("has no route named 'nope' (routes: errors)", err)
+
     def test_describe_unknown(self):
         rc, _, err = run("describe", "nosuch")
         self.assertEqual(rc, 1)
