@@ -626,6 +626,53 @@ def git_rev():
         return ""
 
 
+# ------------------------------------------------------------------ serve
+
+def serve(ctx, selected, corpora):
+    """--serve: leave the preloaded cluster (and a receiver) up, write each
+    scenario's configuration, print the commands, wait for Ctrl-C. For
+    profiling one scenario by hand (perf record, valgrind) on the same data."""
+    d = os.path.join(ctx.workdir, "serve")
+    os.makedirs(d)
+    receiver = None
+    try:
+        port = 0
+        if any(s.startswith("s5") for s in selected):
+            receiver = start_receiver(ctx)
+            port = receiver[1]
+        print("mock cluster: %s (topics %s)" % (ctx.cluster.bootstrap, ", ".join(
+            "%s: %d records" % (t, c["records"]) for t, c in sorted(corpora.items()))))
+        for sid, title, topic, kind, _ in SCENARIOS:
+            if sid not in selected:
+                continue
+            n = corpora[topic]["records"]
+            if kind.startswith("kcat"):
+                print("%-13s %s -C -b %s -t %s -e -o beginning -q > %s" % (
+                    sid, ctx.kcat, ctx.cluster.bootstrap, topic,
+                    "/dev/null" if kind == "kcat_null" else os.path.join(d, sid + ".out")))
+                continue
+            fmt, outputs, routes = scenario_setup(sid, os.path.join(d, "out-" + sid), port)
+            # ${env:LR_GROUP}: a fresh consumer group per run, or it resumes at the end
+            conf = lr_config(sid, fmt, topic, outputs, routes, ctx.cluster.bootstrap, d,
+                             "c83_bench_%s_${env:LR_GROUP}" % sid)
+            path = os.path.join(d, sid + ".yaml")
+            with open(path, "w") as fh:
+                json.dump(conf, fh, indent=1)
+            print("%-13s LR_GROUP=$RANDOM %s run -c %s --max-records %d" % (sid, ctx.logrelay, path, n))
+        print("serving until Ctrl-C (outputs under %s)" % d, flush=True)
+        try:
+            # a shell's background job starts with SIGINT ignored: take it back
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            while True:
+                signal.pause()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if receiver:
+            receiver[0].terminate()
+            receiver[0].wait()
+
+
 # ------------------------------------------------------------------- main
 
 class Ctx:
@@ -633,8 +680,8 @@ class Ctx:
 
 
 def find_tools(args):
-    build = args.build or os.environ.get("LR_BUILD") or os.path.join(SRC, "build")
-    logrelay = args.logrelay or os.environ.get("LOGRELAY") or os.path.join(build, "logrelay")
+    build = os.path.abspath(args.build or os.environ.get("LR_BUILD") or os.path.join(SRC, "build"))
+    logrelay = os.path.abspath(args.logrelay or os.environ.get("LOGRELAY") or os.path.join(build, "logrelay"))
     mockcluster = os.path.join(build, "tests", "mockcluster")
     receiver = os.path.join(build, "bench", "e2e_receiver")
     kcat = shutil.which("kcat") or shutil.which("kafkacat")
@@ -670,6 +717,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=900, help="longest run of one scenario in seconds")
     ap.add_argument("--count-lines", action="store_true",
                     help="the HTTP receiver inflates and counts lines to check delivery (costs it CPU)")
+    ap.add_argument("--serve", action="store_true",
+                    help="preload the cluster, print each scenario's command and wait (for profiling by hand)")
+    ap.add_argument("--label", default="", help="free text stored in the JSON (e.g. the commit measured)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory (configs, outputs, logs)")
     args = ap.parse_args()
 
@@ -704,7 +754,9 @@ def main():
     topics_used = {x[2] for x in SCENARIOS if x[0] in selected}
 
     ctx.cluster = Cluster(mockcluster, ctx.kcat, ctx.workdir)
+    version = subprocess.run([ctx.logrelay, "version"], capture_output=True, text=True).stdout.split("\n")
     env = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_rev(),
+           "logrelay": ctx.logrelay, "logrelay_version": version[0], "label": args.label,
            "runs": args.runs, "machine_info": machine_info(), "corpus": {}, "smoke": args.smoke,
            "kcat": "kcat -C -b BOOTSTRAP -t TOPIC -e -o beginning -q", "poll_s": POLL_S}
     mi = env["machine_info"]
@@ -727,6 +779,10 @@ def main():
             log("preloaded %s: %d records in %.1f s; watermarks checked: nothing dropped" % (
                 topic, total, time.monotonic() - t0))
             env["corpus"][topic] = dict(corpora[topic], partitions=parts[topic])
+
+        if args.serve:
+            serve(ctx, selected, corpora)
+            return 0
 
         results = {sid: [] for sid in selected}
         for rnd in range(1, args.runs + 1):
@@ -765,6 +821,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # SIGTERM unwinds like Ctrl-C: the cluster, the receiver and the scratch go
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     try:
         sys.exit(main())
     except BenchError as e:
