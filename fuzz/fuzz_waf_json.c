@@ -3,7 +3,8 @@
  * json formats. Besides the record properties, a differential check against
  * jansson: whatever jansson accepts, our reader accepts too (ours is more
  * lenient on purpose: duplicate keys, invalid UTF-8, lone surrogates, big
- * numbers, a BOM), unless it is nested deeper than LR_JSON_MAX_DEPTH.
+ * numbers, a BOM), unless it is nested deeper than LR_JSON_MAX_DEPTH or
+ * holds a NUL byte (see below).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     got = lr_parse_message(LR_FORMAT_JSON, NULL, s, size, &st, check, &n);
     fuzz_require(got == 1 && n == 1, "json gives one record", NULL);
 
+    /* jansson 2.14 skips a NUL byte right after a number ("[1\0,2]" reads as
+     * [1,2]); RFC 8259 has no NUL outside strings, and we reject it. Inputs
+     * with a NUL are left out of the comparison. */
+    if (memchr(s, 0, size))
+        return 0;
     json_error_t jerr;
     json_t *j = json_loadb(s, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (j) {
