@@ -6,18 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* 1 = copy as is, 0 = needs attention (escape, or start of a multibyte sequence). */
-static const unsigned char plain_ascii[256] = {
-#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-    R16(0), R16(0),                          /* 0x00-0x1f */
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
-    R16(1), R16(1),                          /* 0x30-0x4f */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
-    R16(1), R16(1),                          /* 0x60-0x7f */
-    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
-#undef R16
-};
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -49,25 +40,104 @@ static size_t utf8_valid_len(const unsigned char *s, size_t avail)
     return 0;
 }
 
-bool lr_json_encode_string(lr_buf *out, const char *str, size_t n)
+/* Bit 7 set in each byte of x that needs attention: < 0x20, '"', '\\' or
+ * >= 0x80. Exact for "any byte?" and for the lowest flagged byte. */
+static inline uint64_t attention8(uint64_t x)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    /* Worst case 6 output bytes per input byte (\u00XX); reserve once. */
-    if (!lr_buf_reserve(out, n * 6 + 2))
-        return false;
-    char *d = out->data + out->len;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
+/* s[i..n), 1 to 7 bytes, in the low bytes of a word (little-endian), zeros
+ * above; never reads outside s[0..n). */
+static inline uint64_t load_tail(const unsigned char *s, size_t n, size_t i)
+{
+    size_t rem = n - i;
+    uint64_t x;
+    if (n >= 8) {
+        memcpy(&x, s + n - 8, 8);
+        return x >> ((8 - rem) * 8);
+    }
+    x = 0;
+    size_t o = 0;
+    if (rem & 4) {
+        uint32_t t;
+        memcpy(&t, s + i, 4);
+        x = t;
+        o = 4;
+    }
+    if (rem & 2) {
+        uint16_t t;
+        memcpy(&t, s + i + o, 2);
+        x |= (uint64_t)t << (o * 8);
+        o += 2;
+    }
+    if (rem & 1)
+        x |= (uint64_t)s[i + o] << (o * 8);
+    return x;
+}
+
+/* Write the encoding of s[0..n) at d, which has room for n * 6 + 2 + 16
+ * bytes (16 of slack for whole-vector stores); returns the new end. */
+static char *put_string(char *d, const unsigned char *s, size_t n)
+{
     *d++ = '"';
     size_t i = 0;
     while (i < n) {
-        size_t start = i;
-        while (i < n && plain_ascii[s[i]])
-            i++;
-        if (i > start) {
-            memcpy(d, s + start, i - start);
-            d += i - start;
+#ifdef __SSE2__
+        /* sixteen bytes at a time: a signed compare with 0x20 flags both the
+         * controls and every byte >= 0x80 */
+        while (n - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            _mm_storeu_si128((__m128i *)d, v);
+            __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+            unsigned m = (unsigned)_mm_movemask_epi8(bad);
+            if (m) {
+                size_t k = (size_t)__builtin_ctz(m);
+                d += k;
+                i += k;
+                goto special;
+            }
+            d += 16;
+            i += 16;
         }
-        if (i >= n)
+#endif
+        /* plain ASCII eight bytes at a time: store all eight, keep the clean
+         * ones (the reserve has slack for the overlap) */
+        while (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            memcpy(d, &x, 8);
+            uint64_t a = attention8(x);
+            if (a) {
+                size_t k = (size_t)(__builtin_ctzll(a) >> 3);
+                d += k;
+                i += k;
+                goto special;
+            }
+            d += 8;
+            i += 8;
+        }
+        if (i < n) {
+            /* the last 1..7 bytes: one zero-padded word (padding masked off) */
+            size_t rem = n - i;
+            uint64_t x = load_tail(s, n, i);
+            uint64_t a = attention8(x) & (((uint64_t)1 << (rem * 8)) - 1);
+            memcpy(d, &x, 8);
+            if (!a) {
+                d += rem;
+                break;
+            }
+            size_t k = (size_t)(__builtin_ctzll(a) >> 3);
+            d += k;
+            i += k;
+        } else {
             break;
+        }
+    special:;
         unsigned c = s[i];
         if (c >= 0x80) {
             size_t l = utf8_valid_len(s + i, n - i);
@@ -105,7 +175,15 @@ bool lr_json_encode_string(lr_buf *out, const char *str, size_t n)
         i++;
     }
     *d++ = '"';
-    out->len = (size_t)(d - out->data);
+    return d;
+}
+
+bool lr_json_encode_string(lr_buf *out, const char *str, size_t n)
+{
+    /* Worst case 6 output bytes per input byte (\u00XX); reserve once. */
+    if (!lr_buf_reserve(out, n * 6 + 2 + 16))
+        return false;
+    out->len = (size_t)(put_string(out->data + out->len, (const unsigned char *)str, n) - out->data);
     return true;
 }
 
@@ -167,7 +245,7 @@ bool lr_json_encode_double(lr_buf *out, double v)
     return lr_buf_append(out, tmp, (size_t)n);
 }
 
-static bool encode_int(lr_buf *out, int64_t v)
+static char *put_int(char *d, int64_t v)
 {
     char tmp[24];
     char *e = tmp + sizeof tmp, *p = e;
@@ -178,41 +256,88 @@ static bool encode_int(lr_buf *out, int64_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    return lr_buf_append(out, p, (size_t)(e - p));
+    memcpy(d, p, (size_t)(e - p));
+    return d + (e - p);
+}
+
+/* Upper bound of the encoding's size, so that encoding reserves once. */
+static size_t worst_case(const lr_value *v)
+{
+    switch (v->kind) {
+    case LR_VAL_INT:
+        return 20;
+    case LR_VAL_FLOAT:
+        return 48;
+    case LR_VAL_STRING:
+        return (size_t)v->len * 6 + 2 + 16;
+    case LR_VAL_OBJECT: {
+        size_t n = 2;
+        for (uint32_t i = 0; i < v->len; i++)
+            n += (size_t)v->u.members[i].key_len * 6 + 4 + 16 + worst_case(&v->u.members[i].value);
+        return n;
+    }
+    case LR_VAL_ARRAY: {
+        size_t n = 2;
+        for (uint32_t i = 0; i < v->len; i++)
+            n += 1 + worst_case(&v->u.items[i]);
+        return n;
+    }
+    default:
+        return 5;
+    }
+}
+
+static char *put_value(char *d, const lr_value *v)
+{
+    switch (v->kind) {
+    case LR_VAL_BOOL:
+        if (v->u.b) {
+            memcpy(d, "true", 4);
+            return d + 4;
+        }
+        memcpy(d, "false", 5);
+        return d + 5;
+    case LR_VAL_INT:
+        return put_int(d, v->u.i);
+    case LR_VAL_FLOAT: {
+        /* the double's own encoder, writing in place (worst_case left room) */
+        lr_buf view = {.data = d, .len = 0, .cap = 48, .max = 48};
+        lr_json_encode_double(&view, v->u.f);
+        return d + view.len;
+    }
+    case LR_VAL_STRING:
+        return put_string(d, (const unsigned char *)v->u.s, v->len);
+    case LR_VAL_OBJECT:
+        *d++ = '{';
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                *d++ = ',';
+            d = put_string(d, (const unsigned char *)v->u.members[i].key, v->u.members[i].key_len);
+            *d++ = ':';
+            d = put_value(d, &v->u.members[i].value);
+        }
+        *d++ = '}';
+        return d;
+    case LR_VAL_ARRAY:
+        *d++ = '[';
+        for (uint32_t i = 0; i < v->len; i++) {
+            if (i)
+                *d++ = ',';
+            d = put_value(d, &v->u.items[i]);
+        }
+        *d++ = ']';
+        return d;
+    default:
+        memcpy(d, "null", 4);
+        return d + 4;
+    }
 }
 
 bool lr_json_encode_value(lr_buf *out, const lr_value *v)
 {
-    switch (v->kind) {
-    case LR_VAL_NULL:
-        return lr_buf_append(out, "null", 4);
-    case LR_VAL_BOOL:
-        return v->u.b ? lr_buf_append(out, "true", 4) : lr_buf_append(out, "false", 5);
-    case LR_VAL_INT:
-        return encode_int(out, v->u.i);
-    case LR_VAL_FLOAT:
-        return lr_json_encode_double(out, v->u.f);
-    case LR_VAL_STRING:
-        return lr_json_encode_string(out, v->u.s, v->len);
-    case LR_VAL_OBJECT:
-        lr_buf_append_char(out, '{');
-        for (uint32_t i = 0; i < v->len; i++) {
-            if (i)
-                lr_buf_append_char(out, ',');
-            lr_json_encode_string(out, v->u.members[i].key, v->u.members[i].key_len);
-            lr_buf_append_char(out, ':');
-            lr_json_encode_value(out, &v->u.members[i].value);
-        }
-        return lr_buf_append_char(out, '}');
-    case LR_VAL_ARRAY:
-        lr_buf_append_char(out, '[');
-        for (uint32_t i = 0; i < v->len; i++) {
-            if (i)
-                lr_buf_append_char(out, ',');
-            lr_json_encode_value(out, &v->u.items[i]);
-        }
-        return lr_buf_append_char(out, ']');
-    default:
-        return lr_buf_append(out, "null", 4);
-    }
+    /* one reserve for the worst case, then plain stores */
+    if (!lr_buf_reserve(out, worst_case(v)))
+        return false;
+    out->len = (size_t)(put_value(out->data + out->len, v) - out->data);
+    return true;
 }
