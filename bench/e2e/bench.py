@@ -405,9 +405,10 @@ def check_logrelay(sid, res, stderr_path, expected_messages, outputs):
     return records
 
 
-def run_one(sid, kind, topic, corpus, ctx, rnd):
-    """One measured run of one scenario; returns its metrics."""
-    work = os.path.join(ctx.workdir, "run-%s-%d" % (sid, rnd))
+def run_one(sid, kind, topic, corpus, ctx, rnd, logrelay=None):
+    """One measured run of one scenario (with another logrelay binary when
+    given); returns its metrics."""
+    work = os.path.join(ctx.workdir, "run-%s-%d%s" % (sid, rnd, "-alt" if logrelay else ""))
     os.makedirs(work)
     stdout_path, stderr_path = os.devnull, os.path.join(work, "stderr.log")
     receiver = None
@@ -441,7 +442,7 @@ def run_one(sid, kind, topic, corpus, ctx, rnd):
                 json.dump(conf, fh, indent=1)
             watch = (HttpWatch(port) if receiver else
                      FileWatch([o["path"] for o in outputs.values()]))
-            cmd = [ctx.logrelay, "run", "-c", conf_path, "--max-records", str(corpus["records"])]
+            cmd = [logrelay or ctx.logrelay, "run", "-c", conf_path, "--max-records", str(corpus["records"])]
             res = run_measured(cmd, watch, stdout_path, stderr_path, ctx.timeout)
             records = check_logrelay(sid, res, stderr_path, corpus["records"], outputs)
             if receiver:
@@ -518,17 +519,20 @@ def fmt_num(v, digits=0):
 def summarize(results, selected):
     """Medians per scenario and ratios to the kcat-into-file baseline of its topic."""
     out = {}
-    for sid, title, topic, kind, _ in SCENARIOS:
-        if sid not in selected:
+    rows = [(sid, title, topic, kind) for sid, title, topic, kind, _ in SCENARIOS if sid in selected]
+    rows = [r for sid, title, topic, kind in rows
+            for r in ((sid, title, topic, kind), (sid + "@alt", title + " [alt]", topic, kind))]
+    for key, title, topic, kind in rows:
+        if key not in results:
             continue
-        runs = results[sid]
+        runs = results[key]
         s = {"title": title, "topic": topic, "kind": kind, "runs": runs}
         for k in ("records", "wall_s", "rate_whole", "rate_after_first", "mbps_whole", "mbps_after_first",
                   "cpu_per_m", "cpu_per_m_after_first", "rss_mb", "first_record_after_s"):
             s[k] = median_of(runs, k)
         rates = [r["rate_after_first"] or r["rate_whole"] for r in runs]
         s["rate_min"], s["rate_max"] = min(rates), max(rates)
-        out[sid] = s
+        out[key] = s
     for sid, s in out.items():
         base = out.get(BASELINE_FILE[s["topic"]])
         s["vs_kcat_file_after_first"] = s["vs_kcat_file_whole"] = None
@@ -561,7 +565,7 @@ def targets(summary):
               if s1["rate_after_first"] and s3["rate_after_first"] else None)
         t.append({"target": "fan-out to three outputs < 1.5x one output (CPU per record)",
                   "value": "%.2fx CPU, %sx time" % (r, fmt_num(rt, 2)), "reached": r < 1.5})
-    lr = [s for s in summary.values() if s["kind"] == "logrelay"]
+    lr = [s for k, s in summary.items() if s["kind"] == "logrelay" and not k.endswith("@alt")]
     if lr:
         worst = max(lr, key=lambda s: s["rss_mb"])
         t.append({"target": "peak RSS < 150 MB with default queue sizes",
@@ -719,6 +723,9 @@ def main():
                     help="the HTTP receiver inflates and counts lines to check delivery (costs it CPU)")
     ap.add_argument("--serve", action="store_true",
                     help="preload the cluster, print each scenario's command and wait (for profiling by hand)")
+    ap.add_argument("--alt", metavar="LOGRELAY",
+                    help="also run every logrelay scenario with this other binary, right after the first, "
+                         "on the same data (rows marked [alt]): compares a change in one invocation")
     ap.add_argument("--label", default="", help="free text stored in the JSON (e.g. the commit measured)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory (configs, outputs, logs)")
     args = ap.parse_args()
@@ -740,6 +747,10 @@ def main():
             topic = next(x[2] for x in SCENARIOS if x[0] == s)
             if BASELINE_FILE[topic] not in selected:
                 selected.append(BASELINE_FILE[topic])
+    if args.alt:
+        args.alt = os.path.abspath(args.alt)
+        if not os.access(args.alt, os.X_OK):
+            ap.error("--alt: %s is not an executable" % args.alt)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
 
@@ -756,7 +767,7 @@ def main():
     ctx.cluster = Cluster(mockcluster, ctx.kcat, ctx.workdir)
     version = subprocess.run([ctx.logrelay, "version"], capture_output=True, text=True).stdout.split("\n")
     env = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_rev(),
-           "logrelay": ctx.logrelay, "logrelay_version": version[0], "label": args.label,
+           "logrelay": ctx.logrelay, "logrelay_version": version[0], "label": args.label, "alt": args.alt,
            "runs": args.runs, "machine_info": machine_info(), "corpus": {}, "smoke": args.smoke,
            "kcat": "kcat -C -b BOOTSTRAP -t TOPIC -e -o beginning -q", "poll_s": POLL_S}
     mi = env["machine_info"]
@@ -794,6 +805,12 @@ def main():
                 log("run %d/%d %-14s %9s rec/s whole, %9s after 1st record, %5.2f CPU-s/M, %4.0f MB RSS" % (
                     rnd, args.runs, sid, fmt_num(m["rate_whole"]), fmt_num(m["rate_after_first"]),
                     m["cpu_per_m"], m["rss_mb"]))
+                if args.alt and kind == "logrelay":  # the other binary, right after, on the same data
+                    m = run_one(sid, kind, topic, corpora[topic], ctx, rnd, logrelay=args.alt)
+                    results.setdefault(sid + "@alt", []).append(m)
+                    log("run %d/%d %-14s %9s rec/s whole, %9s after 1st record, %5.2f CPU-s/M, %4.0f MB RSS" % (
+                        rnd, args.runs, sid + "@alt", fmt_num(m["rate_whole"]), fmt_num(m["rate_after_first"]),
+                        m["cpu_per_m"], m["rss_mb"]))
     finally:
         ctx.cluster.stop()
         if not args.keep:
