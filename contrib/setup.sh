@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   # build
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   librdkafka-dev libyaml-dev libjansson-dev libpcre2-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev
   # tests: Kafka tools, TLS fronts, syslog receiver, python

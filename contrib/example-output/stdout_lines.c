@@ -30,8 +30,10 @@ static const char *const formats[] = {"json", "raw", NULL};
 static const lr_option stdout_options[] = {
     {"format", LR_OPT_ENUM, "json", 0, 0, formats, 0, offsetof(stdout_conf, format),
      "json: the record's JSON encoding; raw: the original line."},
-    {"prefix", LR_OPT_STRING, "", 0, 0, NULL, 0, offsetof(stdout_conf, prefix), "Text written before each line."},
-    {"flush", LR_OPT_BOOL, "true", 0, 0, NULL, 0, offsetof(stdout_conf, flush), "Flush stdout after each batch."},
+    {"prefix", LR_OPT_STRING, "", 0, 0, NULL, 0, offsetof(stdout_conf, prefix),
+     "Text written before each line."},
+    {"flush", LR_OPT_BOOL, "true", 0, 0, NULL, 0, offsetof(stdout_conf, flush),
+     "Flush stdout after each batch."},
     LR_OPTIONS_END,
 };
 
@@ -67,7 +69,8 @@ static lr_result stdout_deliver(void *vctx, void *worker, lr_batch *batch)
         const lr_event *ev = batch->events[i];
         const char *text = c->format == 1 ? ev->raw : ev->json;
         size_t len = c->format == 1 ? ev->raw_len : ev->json_len;
-        if (fputs(c->prefix, stdout) == EOF || fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF) {
+        if (fputs(c->prefix, stdout) == EOF || fwrite(text, 1, len, stdout) != len ||
+            fputc('\n', stdout) == EOF) {
             /* Events before i are written; the rest are retried by the core. */
             char reason[128];
             snprintf(reason, sizeof reason, "write to stdout failed: %s", strerror(errno));

@@ -12,8 +12,8 @@
 int lr_cmd_check(int argc, char **argv)
 {
     const char *path = LR_DEFAULT_CONFIG;
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -22,9 +22,12 @@ int lr_cmd_check(int argc, char **argv)
             path = optarg;
             break;
         case 'h':
-            puts("usage: logrelay check [-c PATH]\n\nValidate the configuration (a YAML file or a directory of "
-                 "*.yaml files,\ndefault " LR_DEFAULT_CONFIG "): every key, every output's options, the routes.\n"
-                 "Exit 0 and print a summary when valid; exit 1 and list every error (file:line:col) otherwise.");
+            puts("usage: logrelay check [-c PATH]\n\nValidate the configuration (a YAML file or a directory "
+                 "of "
+                 "*.yaml files,\ndefault " LR_DEFAULT_CONFIG
+                 "): every key, every output's options, the routes.\n"
+                 "Exit 0 and print a summary when valid; exit 1 and list every error (file:line:col) "
+                 "otherwise.");
             return 0;
         default:
             return 2;

@@ -30,9 +30,11 @@ int lr_cmd_describe(int argc, char **argv)
             markdown = true;
             break;
         case 'h':
-            puts("usage: logrelay describe [--markdown] [--plugin-dir DIR] TYPE\n\nPrint the options of output "
+            puts("usage: logrelay describe [--markdown] [--plugin-dir DIR] TYPE\n\nPrint the options of "
+                 "output "
                  "module TYPE (as its option table declares them),\nthen the options every output accepts "
-                 "(queue, batch, retry, dead letter).\n`logrelay describe agent` and `logrelay describe kafka` print those sections.");
+                 "(queue, batch, retry, dead letter).\n`logrelay describe agent` and `logrelay describe "
+                 "kafka` print those sections.");
             return 0;
         default:
             return 2;
@@ -59,7 +61,8 @@ int lr_cmd_describe(int argc, char **argv)
     lr_plugin_registry *reg = lr_plugins_load_dir(dir);
     const lr_plugin_entry *e = lr_plugins_find(reg, type);
     if (!e) {
-        fprintf(stderr, "logrelay describe: no usable module '%s' in %s (see `logrelay plugins`)\n", type, dir);
+        fprintf(stderr, "logrelay describe: no usable module '%s' in %s (see `logrelay plugins`)\n", type,
+                dir);
         lr_plugins_free(reg);
         return 1;
     }
@@ -69,8 +72,8 @@ int lr_cmd_describe(int argc, char **argv)
         print(stdout, p->options);
         printf("\n## Options every output accepts\n\n");
     } else {
-        printf("%s %s: %s\nmodule: %s\n\n", p->name, p->version ? p->version : "", p->description ? p->description : "",
-               e->path);
+        printf("%s %s: %s\nmodule: %s\n\n", p->name, p->version ? p->version : "",
+               p->description ? p->description : "", e->path);
         print(stdout, p->options);
         printf("\noptions every output accepts:\n\n");
     }

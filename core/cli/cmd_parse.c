@@ -244,7 +244,8 @@ static int load_route(parse_run *run, const char *config, const char *route, lr_
     lr_routes *routes = NULL;
     if (cfg) {
         const lr_cfg_node *outs = lr_cfg_get(cfg->root, "outputs");
-        routes = lr_routes_build(lr_cfg_get(cfg->root, "routes"), lookup_declared_output, (void *)outs, -1, &errs);
+        routes =
+            lr_routes_build(lr_cfg_get(cfg->root, "routes"), lookup_declared_output, (void *)outs, -1, &errs);
     }
     if (!cfg || !routes || errs.count) {
         lr_cli_print_errors(&errs, config);
@@ -273,14 +274,10 @@ static int load_route(parse_run *run, const char *config, const char *route, lr_
 int lr_cmd_parse(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"no-split", no_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"route", required_argument, NULL, 'r'},
-        {"config", required_argument, NULL, 'c'},
-        {"source", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, 'f'}, {"no-split", no_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},        {"route", required_argument, NULL, 'r'},
+        {"config", required_argument, NULL, 'c'}, {"source", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *format = NULL, *route = NULL, *config = NULL;
     bool quiet = false;
@@ -350,8 +347,8 @@ int lr_cmd_parse(int argc, char **argv)
     if (!quiet) {
         print_summary(&run);
         if (routes)
-            fprintf(stderr, "route %s: %llu of %llu records matched\n", route, (unsigned long long)run.matched,
-                    (unsigned long long)run.stats.records);
+            fprintf(stderr, "route %s: %llu of %llu records matched\n", route,
+                    (unsigned long long)run.matched, (unsigned long long)run.stats.records);
     }
     lr_routes_free(routes);
     lr_config_free(cfg);

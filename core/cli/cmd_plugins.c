@@ -8,8 +8,8 @@
 int lr_cmd_plugins(int argc, char **argv)
 {
     const char *dir = NULL;
-    static const struct option opts[] = {{"plugin-dir", required_argument, NULL, 'p'},
-                                         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"plugin-dir", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -18,8 +18,10 @@ int lr_cmd_plugins(int argc, char **argv)
             dir = optarg;
             break;
         case 'h':
-            puts("usage: logrelay plugins [--plugin-dir DIR]\n\nList the output modules found in DIR (default: "
-                 "plugins/ next to the executable,\nelse the installed module directory) and the files refused, "
+            puts("usage: logrelay plugins [--plugin-dir DIR]\n\nList the output modules found in DIR "
+                 "(default: "
+                 "plugins/ next to the executable,\nelse the installed module directory) and the files "
+                 "refused, "
                  "with the reason.\nExit 1 when a module was refused.");
             return 0;
         default:

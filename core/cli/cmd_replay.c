@@ -178,8 +178,10 @@ int lr_cmd_replay(int argc, char **argv)
     double secs = (double)(lr_monotonic_ms() - t0) / 1000.0;
     lr_agent_print_summary(a, stderr);
     if (spooled && !left)
-        fprintf(stderr, "replay: %llu records are safe in disk spools but not delivered yet; the next run "
-                        "delivers them first\n", (unsigned long long)spooled);
+        fprintf(stderr,
+                "replay: %llu records are safe in disk spools but not delivered yet; the next run "
+                "delivers them first\n",
+                (unsigned long long)spooled);
     fprintf(stderr, "replay: %llu messages finished, %llu left undelivered, %.2f s\n",
             (unsigned long long)atomic_load(&finished_messages), (unsigned long long)left, secs);
     if (left || spooled)

@@ -38,7 +38,7 @@ struct lr_cfg_node {
     int line;         /* 1-based */
     int col;          /* 1-based */
     /* scalar */
-    char *str;        /* after substitution, NUL-terminated */
+    char *str; /* after substitution, NUL-terminated */
     size_t str_len;
     bool plain;       /* unquoted scalar (so `null`, `true`, `~` mean what YAML says) */
     bool substituted; /* contains a ${...} value: treat as a secret in messages */
@@ -58,7 +58,8 @@ typedef struct lr_errors {
 void lr_errors_init(lr_errors *e);
 void lr_errors_free(lr_errors *e);
 /* Append one error located at `node` (NULL: no location). */
-void lr_errorf(lr_errors *e, const lr_cfg_node *node, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lr_errorf(lr_errors *e, const lr_cfg_node *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Same, with the "key 'KEY': " part written for you (key NULL: left out). */
 void lr_errorf_key(lr_errors *e, const lr_cfg_node *node, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -66,8 +67,8 @@ void lr_errorf_key(lr_errors *e, const lr_cfg_node *node, const char *key, const
 const char *lr_errors_text(const lr_errors *e);
 
 typedef struct lr_config {
-    lr_cfg_node *root;   /* merged top-level map (never NULL after a successful load) */
-    char **files;        /* the files loaded, in order */
+    lr_cfg_node *root; /* merged top-level map (never NULL after a successful load) */
+    char **files;      /* the files loaded, in order */
     size_t nfiles;
     void *priv;
 } lr_config;

@@ -16,9 +16,10 @@
 #include "config/config.h"
 
 /* Typed setters: parse text, return 0 or -1 with a message in err. */
-int lr_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);     /* 50MiB 10MB 64k 1048576 */
-int lr_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);   /* 500ms 5s 1m 2h 1d; bare number = seconds */
-int lr_parse_bool(const char *s, bool *out, char *err, size_t errlen);         /* true/false yes/no on/off */
+int lr_parse_size(const char *s, uint64_t *out, char *err, size_t errlen); /* 50MiB 10MB 64k 1048576 */
+int lr_parse_duration(const char *s, int64_t *ms, char *err,
+                      size_t errlen); /* 500ms 5s 1m 2h 1d; bare number = seconds */
+int lr_parse_bool(const char *s, bool *out, char *err, size_t errlen); /* true/false yes/no on/off */
 int lr_parse_int(const char *s, int64_t *out, char *err, size_t errlen);
 int lr_parse_enum(const char *s, const char *const *values, int *out, char *err, size_t errlen);
 int lr_parse_double(const char *s, double *out, char *err, size_t errlen);

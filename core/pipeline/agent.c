@@ -120,7 +120,8 @@ static void create_outputs(lr_agent *a, const lr_cfg_node *outputs, lr_errors *e
         }
         const lr_cfg_node *type = lr_cfg_get(node, "type");
         if (!type || type->kind != LR_CFG_SCALAR) {
-            lr_errorf(errs, node, "key 'outputs.%s.type': missing: say which module delivers this output", name);
+            lr_errorf(errs, node, "key 'outputs.%s.type': missing: say which module delivers this output",
+                      name);
             continue;
         }
         const lr_plugin_entry *pe = lr_plugins_find(a->plugins, type->str);
@@ -135,8 +136,8 @@ static void create_outputs(lr_agent *a, const lr_cfg_node *outputs, lr_errors *e
                     refused = e;
             }
             if (refused) {
-                lr_errorf(errs, type, "key 'outputs.%s.type': module '%s' was refused: %s: %s", name, type->str,
-                          refused->path, refused->refused);
+                lr_errorf(errs, type, "key 'outputs.%s.type': module '%s' was refused: %s: %s", name,
+                          type->str, refused->path, refused->refused);
             } else {
                 char avail[512];
                 list_types(a->plugins, avail, sizeof avail);
@@ -152,7 +153,8 @@ static void create_outputs(lr_agent *a, const lr_cfg_node *outputs, lr_errors *e
         for (size_t k = 0; set->queue_type == 1 && k < a->noutputs; k++) {
             const lr_output_settings *other = lr_instance_settings(a->instances[k]);
             if (other->queue_type == 1 && strcmp(other->queue_path, set->queue_path) == 0)
-                lr_errorf(errs, node, "key 'outputs.%s.queue.path': spool directory %s is already used by output '%s'",
+                lr_errorf(errs, node,
+                          "key 'outputs.%s.queue.path': spool directory %s is already used by output '%s'",
                           name, set->queue_path, a->names[k]);
         }
         a->instances[a->noutputs] = inst;
@@ -184,7 +186,8 @@ lr_agent *lr_agent_create_from(lr_config *cfg, lr_errors *errs)
         if (unrouted < 0) {
             const lr_cfg_node *agent = lr_cfg_get(cfg->root, "agent");
             lr_errorf(errs, agent ? lr_cfg_get(agent, "unrouted") : NULL,
-                      "key 'agent.unrouted': no output named '%s' (use drop or an output name)", a->set.unrouted);
+                      "key 'agent.unrouted': no output named '%s' (use drop or an output name)",
+                      a->set.unrouted);
             goto fail;
         }
     }
@@ -300,7 +303,8 @@ void lr_agent_print_summary(lr_agent *a, FILE *out)
 {
     if (a->pipeline) {
         const lr_parse_stats *ps = lr_pipeline_parse_stats(a->pipeline);
-        fprintf(out, "input: %llu messages, %llu records (%llu parsed, %llu failed to parse), %llu unrouted\n",
+        fprintf(out,
+                "input: %llu messages, %llu records (%llu parsed, %llu failed to parse), %llu unrouted\n",
                 (unsigned long long)lr_pipeline_messages(a->pipeline),
                 (unsigned long long)lr_pipeline_records(a->pipeline), (unsigned long long)ps->parsed,
                 (unsigned long long)ps->failed, (unsigned long long)lr_routes_unrouted(a->routes));
@@ -313,12 +317,13 @@ void lr_agent_print_summary(lr_agent *a, FILE *out)
     for (size_t i = 0; a->started && i < a->noutputs; i++) {
         lr_queue_stats st;
         lr_queue_get_stats(a->queues[i], &st);
-        fprintf(out,
-                "output %s (%s): received %llu, delivered %llu, retried %llu, failed %llu, dead-lettered %llu, "
-                "left %llu",
-                a->names[i], lr_instance_plugin(a->instances[i])->name, (unsigned long long)st.received,
-                (unsigned long long)st.delivered, (unsigned long long)st.retried, (unsigned long long)st.failed,
-                (unsigned long long)st.deadlettered, (unsigned long long)st.depth_records);
+        fprintf(
+            out,
+            "output %s (%s): received %llu, delivered %llu, retried %llu, failed %llu, dead-lettered %llu, "
+            "left %llu",
+            a->names[i], lr_instance_plugin(a->instances[i])->name, (unsigned long long)st.received,
+            (unsigned long long)st.delivered, (unsigned long long)st.retried, (unsigned long long)st.failed,
+            (unsigned long long)st.deadlettered, (unsigned long long)st.depth_records);
         counter_printer cp = {out, 0};
         lr_instance_each_counter(a->instances[i], print_counter, &cp);
         if (cp.n)
@@ -339,9 +344,10 @@ void lr_agent_print_plan(lr_agent *a, FILE *out)
     fprintf(out, "outputs (%zu):\n", a->noutputs);
     for (size_t i = 0; i < a->noutputs; i++) {
         const lr_output_settings *s = lr_instance_settings(a->instances[i]);
-        fprintf(out, "  %-20s type %-14s workers %lld, queue %s max %llu records, dead letters %s\n", a->names[i],
-                lr_instance_plugin(a->instances[i])->name, (long long)s->workers,
-                s->queue_type ? "disk" : "memory", (unsigned long long)s->queue_max_records, s->deadletter_path);
+        fprintf(out, "  %-20s type %-14s workers %lld, queue %s max %llu records, dead letters %s\n",
+                a->names[i], lr_instance_plugin(a->instances[i])->name, (long long)s->workers,
+                s->queue_type ? "disk" : "memory", (unsigned long long)s->queue_max_records,
+                s->deadletter_path);
     }
     lr_routes_print(a->routes, out, a->names);
 }

@@ -86,8 +86,8 @@ static void record_done(lr_record *rec, void *origin)
     atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_relaxed);
 }
 
-void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
-                        const lr_msg_meta *meta, lr_msg_done_fn done, void *origin)
+void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg,
+                        size_t len, const lr_msg_meta *meta, lr_msg_done_fn done, void *origin)
 {
     p->nemitted = 0;
     lr_parse_message(fmt, opt, msg, len, &p->stats, collect, p);

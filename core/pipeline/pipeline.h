@@ -34,8 +34,8 @@ typedef void (*lr_msg_done_fn)(void *origin);
  * every record it produced is finished by every output it was routed to
  * (immediately when no route takes it). Never blocks on outputs: callers
  * check lr_pipeline_congested and pause their input. */
-void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
-                        const lr_msg_meta *meta, lr_msg_done_fn done, void *origin);
+void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg,
+                        size_t len, const lr_msg_meta *meta, lr_msg_done_fn done, void *origin);
 
 /* True while any output queue is over its high watermark: the input should
  * pause until it is false again. */

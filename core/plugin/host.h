@@ -30,6 +30,7 @@ lr_result lr_instance_call_deliver(lr_instance *inst, void *worker, const lr_eve
 /* Counters kept by the core for this instance (queue statistics live in the queue). */
 lr_instance_counters *lr_instance_counters_of(lr_instance *inst);
 /* Named module counters, for summaries: calls fn for each. */
-void lr_instance_each_counter(lr_instance *inst, void (*fn)(void *arg, const char *name, uint64_t value), void *arg);
+void lr_instance_each_counter(lr_instance *inst, void (*fn)(void *arg, const char *name, uint64_t value),
+                              void *arg);
 
 #endif

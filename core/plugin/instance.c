@@ -31,18 +31,18 @@ typedef struct named_counter {
 struct lr_instance {
     char *name;
     const lr_plugin_entry *plugin;
-    lr_option *table;       /* merged core + module rows */
-    char *conf;             /* lr_output_settings, then the module's config */
+    lr_option *table; /* merged core + module rows */
+    char *conf;       /* lr_output_settings, then the module's config */
     size_t module_offset;
-    void *ctx;              /* module's instance context */
+    void *ctx; /* module's instance context */
     char *state_dir;
     char *data_dir;
-    pthread_mutex_t lock;   /* counters list, state_dir creation */
+    pthread_mutex_t lock; /* counters list, state_dir creation */
     named_counter *counters;
     lr_instance_counters core_counters;
     lr_complete_fn complete_fn;
     void *complete_arg;
-    void *sync_worker;      /* *_sync drivers */
+    void *sync_worker; /* *_sync drivers */
     bool sync_started;
 };
 
@@ -57,7 +57,8 @@ static const lr_option core_options[] = {
     {"queue.path", LR_OPT_STRING, NULL, 0, 0, NULL, 0, S(queue_path),
      "Spool directory for queue.type disk (default <agent.data_dir>/spool/<output>)."},
     {"queue.max_bytes", LR_OPT_SIZE, "16MiB", 4096, (int64_t)1 << 40, NULL, 0, S(queue_max_bytes),
-     "Queue bound in bytes (for a disk queue: the spool's size on disk; set it larger, e.g. 10GiB); when full "
+     "Queue bound in bytes (for a disk queue: the spool's size on disk; set it larger, e.g. 10GiB); when "
+     "full "
      "the Kafka input pauses (backpressure), nothing is dropped."},
     {"queue.max_records", LR_OPT_INT, "20000", 1, 100000000, NULL, 0, S(queue_max_records),
      "Queue bound in records (for a disk queue: records waiting to be written to the spool)."},
@@ -291,8 +292,9 @@ lr_instance *lr_instance_create(const lr_plugin_entry *plugin, const char *name,
         snprintf(s->queue_path, l, "%s/spool/%s", inst->data_dir, name);
     }
     if (p->init(inst, &host_services, inst->conf + inst->module_offset, &inst->ctx) != 0) {
-        lr_errorf(errs, node, "output '%s' (type %s): the module refused its configuration (see the error above)",
-                  name, p->name);
+        lr_errorf(errs, node,
+                  "output '%s' (type %s): the module refused its configuration (see the error above)", name,
+                  p->name);
         inst->ctx = NULL;
         lr_instance_destroy(inst);
         return NULL;
@@ -358,7 +360,8 @@ lr_instance_counters *lr_instance_counters_of(lr_instance *inst)
     return &inst->core_counters;
 }
 
-void lr_instance_each_counter(lr_instance *inst, void (*fn)(void *arg, const char *name, uint64_t value), void *arg)
+void lr_instance_each_counter(lr_instance *inst, void (*fn)(void *arg, const char *name, uint64_t value),
+                              void *arg)
 {
     pthread_mutex_lock(&inst->lock);
     for (named_counter *c = inst->counters; c; c = c->next)
@@ -368,7 +371,7 @@ void lr_instance_each_counter(lr_instance *inst, void (*fn)(void *arg, const cha
 
 /* ---- delivery ------------------------------------------------------------ */
 
-#define RESULT_UNSET ((lr_result) - 1)
+#define RESULT_UNSET ((lr_result)-1)
 
 lr_result lr_instance_call_deliver(lr_instance *inst, void *worker, const lr_event *const *events, size_t n,
                                    uint32_t attempt, lr_delivery *out)
@@ -384,8 +387,8 @@ lr_result lr_instance_call_deliver(lr_instance *inst, void *worker, const lr_eve
     lr_batch batch = {.count = n, .events = events, .bytes = bytes, .attempt = attempt, .core_private = &ctl};
     lr_result r = inst->plugin->desc->deliver(inst->ctx, worker, &batch);
     if (r != LR_PARTIAL && (r < LR_DELIVERED || r > LR_PENDING)) {
-        lr_error(inst->name, "module returned an invalid result %d: treating the batch as a transient failure",
-                 (int)r);
+        lr_error(inst->name,
+                 "module returned an invalid result %d: treating the batch as a transient failure", (int)r);
         r = LR_RETRY;
         copy_reason(ctl.batch_reason, sizeof ctl.batch_reason, "module returned an invalid result");
     }
@@ -398,7 +401,8 @@ lr_result lr_instance_call_deliver(lr_instance *inst, void *worker, const lr_eve
         } else if (out[i].result == RESULT_UNSET) {
             /* never lose an event the module forgot to answer for */
             out[i].result = LR_RETRY;
-            copy_reason(out[i].reason, sizeof out[i].reason, "module answered LR_PARTIAL without a result for it");
+            copy_reason(out[i].reason, sizeof out[i].reason,
+                        "module answered LR_PARTIAL without a result for it");
         }
         if (out[i].result == LR_RETRY && !out[i].reason[0] && ctl.batch_reason[0])
             memcpy(out[i].reason, ctl.batch_reason, sizeof out[i].reason);
@@ -423,7 +427,8 @@ static int sync_start(lr_instance *inst)
     return 0;
 }
 
-lr_result lr_instance_deliver_sync(lr_instance *inst, const lr_event *const *events, size_t n, lr_delivery *out)
+lr_result lr_instance_deliver_sync(lr_instance *inst, const lr_event *const *events, size_t n,
+                                   lr_delivery *out)
 {
     if (sync_start(inst) != 0) {
         for (size_t i = 0; i < n; i++) {

@@ -21,8 +21,8 @@
  * engine as a module's table (see instance.c for the table). */
 typedef struct lr_output_settings {
     int64_t workers;
-    int queue_type;               /* 0 memory, 1 disk */
-    char *queue_path;             /* disk spool directory */
+    int queue_type;   /* 0 memory, 1 disk */
+    char *queue_path; /* disk spool directory */
     uint64_t queue_max_bytes;
     int64_t queue_max_records;
     int64_t batch_max_records;
@@ -30,10 +30,10 @@ typedef struct lr_output_settings {
     int64_t batch_timeout_ms;
     int64_t retry_initial_ms;
     int64_t retry_max_ms;
-    int64_t retry_max_attempts;   /* 0 = unlimited */
-    char *deadletter_path;        /* default <data_dir>/deadletter/<name>.jsonl */
+    int64_t retry_max_attempts; /* 0 = unlimited */
+    char *deadletter_path;      /* default <data_dir>/deadletter/<name>.jsonl */
     uint64_t deadletter_max_bytes;
-    int64_t spool_fsync_ms;       /* 0 = fsync every batch */
+    int64_t spool_fsync_ms; /* 0 = fsync every batch */
 } lr_output_settings;
 
 typedef struct lr_instance_counters {
@@ -65,7 +65,8 @@ typedef struct lr_delivery {
  * fill out[i] for each event. LR_PENDING events stay pending until a later
  * tick/flush completes them (out[] is then updated through `complete`... so
  * tests call lr_instance_flush_sync and read lr_instance_take_completions). */
-lr_result lr_instance_deliver_sync(lr_instance *inst, const lr_event *const *events, size_t n, lr_delivery *out);
+lr_result lr_instance_deliver_sync(lr_instance *inst, const lr_event *const *events, size_t n,
+                                   lr_delivery *out);
 void lr_instance_tick_sync(lr_instance *inst, int64_t now_ms);
 void lr_instance_reopen_sync(lr_instance *inst);
 void lr_instance_flush_sync(lr_instance *inst);

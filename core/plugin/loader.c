@@ -74,9 +74,10 @@ static bool valid_name(const char *n)
 static char *check_descriptor(const lr_plugin_registry *reg, const lr_output_plugin *d)
 {
     if (d->abi_version != LR_ABI_VERSION)
-        return dup_printf("plugin ABI version %u, this logrelay speaks version %u: rebuild the module against "
-                          "this logrelay's headers",
-                          d->abi_version, LR_ABI_VERSION);
+        return dup_printf(
+            "plugin ABI version %u, this logrelay speaks version %u: rebuild the module against "
+            "this logrelay's headers",
+            d->abi_version, LR_ABI_VERSION);
     if (!d->build_signature || strcmp(d->build_signature, LR_BUILD_SIGNATURE) != 0)
         return dup_printf("build signature '%s' does not match '%s'",
                           d->build_signature ? d->build_signature : "(null)", LR_BUILD_SIGNATURE);
@@ -87,12 +88,15 @@ static char *check_descriptor(const lr_plugin_registry *reg, const lr_output_plu
                           d->name ? d->name : "(null)");
     if (!d->init || !d->deliver || !d->fini)
         return dup_printf("module '%s' lacks a required callback (%s)", d->name,
-                          !d->init ? "init" : !d->deliver ? "deliver" : "fini");
+                          !d->init      ? "init"
+                          : !d->deliver ? "deliver"
+                                        : "fini");
     if (d->config_size && !d->options)
         return dup_printf("module '%s' has a config size but no option table", d->name);
     for (const lr_option *o = d->options; o && o->key; o++) {
         if (o->type < LR_OPT_STRING || o->type > LR_OPT_MODE)
-            return dup_printf("module '%s': option '%s' has an unknown type %d", d->name, o->key, (int)o->type);
+            return dup_printf("module '%s': option '%s' has an unknown type %d", d->name, o->key,
+                              (int)o->type);
         if (o->type == LR_OPT_ENUM && !o->enum_values)
             return dup_printf("module '%s': enum option '%s' lists no values", d->name, o->key);
         if (o->offset >= d->config_size && d->config_size)
@@ -100,7 +104,8 @@ static char *check_descriptor(const lr_plugin_registry *reg, const lr_output_plu
     }
     for (size_t i = 0; i < sizeof d->reserved / sizeof d->reserved[0]; i++) {
         if (d->reserved[i])
-            return dup_printf("module '%s' uses reserved descriptor space: built for a newer logrelay?", d->name);
+            return dup_printf("module '%s' uses reserved descriptor space: built for a newer logrelay?",
+                              d->name);
     }
     for (size_t i = 0; i < reg->count; i++) {
         const lr_plugin_entry *e = &reg->entries[i];
@@ -125,8 +130,9 @@ const lr_plugin_entry *lr_plugins_load_file(lr_plugin_registry *reg, const char 
     const lr_output_plugin *d = dlsym(h, LR_PLUGIN_SYMBOL);
     lr_plugin_entry *e = add_entry(reg, path, h);
     if (!d) {
-        e->refused = dup_printf("no '%s' symbol: not a logrelay output module (declare it with LR_OUTPUT_PLUGIN)",
-                                LR_PLUGIN_SYMBOL);
+        e->refused =
+            dup_printf("no '%s' symbol: not a logrelay output module (declare it with LR_OUTPUT_PLUGIN)",
+                       LR_PLUGIN_SYMBOL);
         return e;
     }
     char *why = check_descriptor(reg, d);

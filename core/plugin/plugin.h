@@ -25,9 +25,9 @@
 typedef struct lr_plugin_registry lr_plugin_registry;
 
 typedef struct lr_plugin_entry {
-    char *path;                     /* file it came from */
-    const lr_output_plugin *desc;   /* NULL when refused */
-    char *refused;                  /* reason when refused, else NULL */
+    char *path;                   /* file it came from */
+    const lr_output_plugin *desc; /* NULL when refused */
+    char *refused;                /* reason when refused, else NULL */
 } lr_plugin_entry;
 
 /* Scan `dir` (non-recursive, *.so, lexical order). Never NULL; a missing or

@@ -74,7 +74,8 @@ int lr_deadletter_write(lr_deadletter *dl, const lr_event *ev, const char *reaso
     pthread_mutex_lock(&dl->lock);
     if (dl->fd < 0) {
         if (lr_mkdir_parents(dl->path, 0750) != 0) {
-            snprintf(err, errlen, "cannot create the directory of dead-letter file %s: %s", dl->path, strerror(errno));
+            snprintf(err, errlen, "cannot create the directory of dead-letter file %s: %s", dl->path,
+                     strerror(errno));
             goto out;
         }
         dl->fd = open(dl->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -101,7 +102,8 @@ int lr_deadletter_write(lr_deadletter *dl, const lr_event *ev, const char *reaso
     append_time(b, last_failure_ms);
     lr_buf_append_str(b, ",\"source\":");
     lr_json_encode_string(b, ev->source ? ev->source : "", ev->source ? strlen(ev->source) : 0);
-    lr_buf_printf(b, ",\"partition\":%d,\"offset\":%lld,\"record\":", (int)ev->partition, (long long)ev->offset);
+    lr_buf_printf(b, ",\"partition\":%d,\"offset\":%lld,\"record\":", (int)ev->partition,
+                  (long long)ev->offset);
     if (ev->json)
         lr_buf_append(b, ev->json, ev->json_len);
     else

@@ -156,11 +156,11 @@ struct worker {
     bool started;
     int index;
     void *wctx;
-    qitem *batch;           /* items being delivered */
+    qitem *batch; /* items being delivered */
     size_t nbatch;
     const lr_event **evs;
     lr_delivery *out;
-    qitem *held;            /* transient failures waiting for their retry */
+    qitem *held; /* transient failures waiting for their retry */
     size_t nheld;
     int64_t retry_at_mono;
     uint64_t rng;
@@ -305,7 +305,8 @@ static void *worker_main(void *arg)
         /* 1. failed events first, when their time has come */
         if (w->nheld) {
             if (now < w->retry_at_mono && !q->stopping) {
-                timed_wait(&q->work, &q->lock, w->retry_at_mono < last_tick + 1000 ? w->retry_at_mono : last_tick + 1000);
+                timed_wait(&q->work, &q->lock,
+                           w->retry_at_mono < last_tick + 1000 ? w->retry_at_mono : last_tick + 1000);
                 continue;
             }
             size_t n = w->nheld;

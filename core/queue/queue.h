@@ -36,14 +36,14 @@
 typedef struct lr_queue lr_queue;
 
 typedef struct lr_queue_stats {
-    uint64_t received;     /* events pushed */
+    uint64_t received; /* events pushed */
     uint64_t delivered;
-    uint64_t retried;      /* delivery attempts that failed transiently */
-    uint64_t failed;       /* permanent failures (rejected or attempts exhausted) */
+    uint64_t retried; /* delivery attempts that failed transiently */
+    uint64_t failed;  /* permanent failures (rejected or attempts exhausted) */
     uint64_t deadlettered;
     uint64_t depth_records; /* queued + in flight */
     uint64_t depth_bytes;
-    int64_t oldest_age_ms;  /* age of the oldest unfinished event, 0 if none */
+    int64_t oldest_age_ms; /* age of the oldest unfinished event, 0 if none */
     char last_error[256];
 } lr_queue_stats;
 

@@ -91,9 +91,9 @@ static char *put_string(char *d, const unsigned char *s, size_t n)
         while (n - i >= 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
             _mm_storeu_si128((__m128i *)d, v);
-            __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                                       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+            __m128i bad = _mm_or_si128(
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
             unsigned m = (unsigned)_mm_movemask_epi8(bad);
             if (m) {
                 size_t k = (size_t)__builtin_ctz(m);
@@ -158,13 +158,27 @@ static char *put_string(char *d, const unsigned char *s, size_t n)
         }
         *d++ = '\\';
         switch (c) {
-        case '"': *d++ = '"'; break;
-        case '\\': *d++ = '\\'; break;
-        case '\n': *d++ = 'n'; break;
-        case '\r': *d++ = 'r'; break;
-        case '\t': *d++ = 't'; break;
-        case '\b': *d++ = 'b'; break;
-        case '\f': *d++ = 'f'; break;
+        case '"':
+            *d++ = '"';
+            break;
+        case '\\':
+            *d++ = '\\';
+            break;
+        case '\n':
+            *d++ = 'n';
+            break;
+        case '\r':
+            *d++ = 'r';
+            break;
+        case '\t':
+            *d++ = 't';
+            break;
+        case '\b':
+            *d++ = 'b';
+            break;
+        case '\f':
+            *d++ = 'f';
+            break;
         default:
             *d++ = 'u';
             *d++ = '0';

@@ -27,18 +27,18 @@ typedef struct lr_record lr_record;
 typedef void (*lr_record_done_fn)(lr_record *rec, void *origin);
 
 struct lr_record {
-    lr_event ev;               /* the public view; ev.fields == &root */
-    lr_value root;             /* an object */
+    lr_event ev;   /* the public view; ev.fields == &root */
+    lr_value root; /* an object */
     atomic_uint refs;
-    atomic_uint pending;       /* outputs that still hold this record, +1 while routing */
+    atomic_uint pending; /* outputs that still hold this record, +1 while routing */
     lr_record_done_fn done;
-    void *origin;              /* opaque to the record: passed to done and release */
+    void *origin; /* opaque to the record: passed to done and release */
     /* Called when the record is freed, finished or not: lets the owner of
      * `origin` drop its reference (a message tracker outlives none of its
      * records, and no record leaks it when it is released unfinished). */
     void (*release)(void *origin);
     lr_arena arena;
-    char inline_buf[];         /* first arena block, sized at creation */
+    char inline_buf[]; /* first arena block, sized at creation */
 };
 
 /* New record whose raw bytes are a copy of raw[0..raw_len) (NUL-terminated

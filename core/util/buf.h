@@ -13,7 +13,7 @@ typedef struct lr_buf {
     char *data;
     size_t len;
     size_t cap;
-    size_t max; /* hard cap in bytes; 0 = 1 GiB */
+    size_t max;  /* hard cap in bytes; 0 = 1 GiB */
     bool failed; /* an append hit the cap or OOM; later appends are ignored */
 } lr_buf;
 

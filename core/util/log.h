@@ -14,7 +14,8 @@ void lr_log_set_level(lr_log_level level);
 lr_log_level lr_log_get_level(void);
 /* "error" "warn" "info" "debug" -> level; -1 if unknown. */
 int lr_log_level_from_name(const char *name);
-void lr_log(lr_log_level level, const char *component, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lr_log(lr_log_level level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void lr_vlog(lr_log_level level, const char *component, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 

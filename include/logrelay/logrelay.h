@@ -40,9 +40,9 @@ extern "C" {
 #endif
 #define LR_SIG_STR2(x) #x
 #define LR_SIG_STR(x) LR_SIG_STR2(x)
-#define LR_BUILD_SIGNATURE                                                                   \
-    "logrelay-abi" LR_SIG_STR(LR_ABI_VERSION) "/ptr" LR_SIG_STR(__SIZEOF_POINTER__) "/long"  \
-    LR_SIG_STR(__SIZEOF_LONG__) "/" LR_SIG_ENDIAN
+#define LR_BUILD_SIGNATURE                                                                                   \
+    "logrelay-abi" LR_SIG_STR(LR_ABI_VERSION) "/ptr" LR_SIG_STR(__SIZEOF_POINTER__) "/long" LR_SIG_STR(      \
+        __SIZEOF_LONG__) "/" LR_SIG_ENDIAN
 
 /* The one symbol the loader looks up in every module. */
 #define LR_PLUGIN_SYMBOL "logrelay_output_plugin"
@@ -75,8 +75,8 @@ typedef struct lr_value lr_value;
 typedef struct lr_member lr_member;
 
 struct lr_value {
-    uint8_t kind;  /* lr_value_kind */
-    uint32_t len;  /* string: byte length; object/array: number of members/items */
+    uint8_t kind; /* lr_value_kind */
+    uint32_t len; /* string: byte length; object/array: number of members/items */
     union {
         bool b;
         int64_t i;
@@ -104,7 +104,7 @@ struct lr_member {
  */
 typedef struct lr_event {
     uint32_t size;
-    const char *raw;  /* the original message bytes (not NUL-terminated) */
+    const char *raw; /* the original message bytes (not NUL-terminated) */
     size_t raw_len;
     const char *json; /* one JSON object, no newline, NUL-terminated; shared by all outputs */
     size_t json_len;
@@ -114,8 +114,8 @@ typedef struct lr_event {
     int64_t offset;       /* -1 when not from Kafka */
     const char *key;      /* Kafka message key or NULL */
     size_t key_len;
-    const char *format;   /* parser that produced the fields: cdn_access, waf_json, json, raw */
-    bool parse_failed;    /* the line did not parse; fields hold raw message and parse_error */
+    const char *format;     /* parser that produced the fields: cdn_access, waf_json, json, raw */
+    bool parse_failed;      /* the line did not parse; fields hold raw message and parse_error */
     const lr_value *fields; /* the root object */
 } lr_event;
 
@@ -138,9 +138,9 @@ typedef enum lr_result {
 typedef struct lr_batch {
     size_t count;
     const lr_event *const *events;
-    size_t bytes;              /* sum of the events' json_len (or raw_len for raw outputs) */
-    uint32_t attempt;          /* 1 on first delivery of the oldest event in the batch */
-    void *core_private;        /* do not touch */
+    size_t bytes;       /* sum of the events' json_len (or raw_len for raw outputs) */
+    uint32_t attempt;   /* 1 on first delivery of the oldest event in the batch */
+    void *core_private; /* do not touch */
 } lr_batch;
 
 /* ------------------------------------------------------------------------ */
@@ -197,7 +197,10 @@ typedef struct lr_option {
     const char *description;
 } lr_option;
 
-#define LR_OPTIONS_END {0}
+#define LR_OPTIONS_END                                                                                       \
+    {                                                                                                        \
+        0                                                                                                    \
+    }
 
 /* ------------------------------------------------------------------------ */
 /* Host services                                                             */
@@ -221,7 +224,7 @@ typedef struct lr_host {
     void (*counter_add)(uint64_t *counter, uint64_t delta);
 
     /* Clocks in milliseconds. */
-    int64_t (*now_ms)(void);       /* wall clock, Unix epoch */
+    int64_t (*now_ms)(void); /* wall clock, Unix epoch */
     int64_t (*monotonic_ms)(void);
 
     /* Record access: look a dotted path up in an event's fields
@@ -250,15 +253,15 @@ enum {
 };
 
 typedef struct lr_output_plugin {
-    uint32_t abi_version;         /* LR_ABI_VERSION: must stay the first member */
-    uint32_t struct_size;         /* sizeof(lr_output_plugin) */
-    const char *build_signature;  /* LR_BUILD_SIGNATURE */
-    const char *name;             /* the `type:` users write; [a-z0-9_]+ */
-    const char *version;          /* the module's own version string */
-    const char *description;      /* one line */
-    uint32_t flags;               /* LR_PLUGIN_* */
-    const lr_option *options;     /* option table, LR_OPTIONS_END-terminated */
-    size_t config_size;           /* bytes of the config struct the options fill */
+    uint32_t abi_version;        /* LR_ABI_VERSION: must stay the first member */
+    uint32_t struct_size;        /* sizeof(lr_output_plugin) */
+    const char *build_signature; /* LR_BUILD_SIGNATURE */
+    const char *name;            /* the `type:` users write; [a-z0-9_]+ */
+    const char *version;         /* the module's own version string */
+    const char *description;     /* one line */
+    uint32_t flags;              /* LR_PLUGIN_* */
+    const lr_option *options;    /* option table, LR_OPTIONS_END-terminated */
+    size_t config_size;          /* bytes of the config struct the options fill */
 
     /* Main thread. `config` is filled and validated against the table; it
      * stays owned by the core and valid until fini. Check cross-option rules,

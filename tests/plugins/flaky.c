@@ -26,11 +26,15 @@ typedef struct flaky_conf {
 
 static const lr_option flaky_options[] = {
     {"path", LR_OPT_STRING, NULL, 0, 0, NULL, LR_OPT_REQUIRED, offsetof(flaky_conf, path), "Output file."},
-    {"fail_batches", LR_OPT_INT, "0", 0, 1000000, NULL, 0, offsetof(flaky_conf, fail_batches), "Fail N batches."},
-    {"fail_every", LR_OPT_INT, "0", 0, 1000000, NULL, 0, offsetof(flaky_conf, fail_every), "Fail every Nth event once."},
-    {"reject_contains", LR_OPT_STRING, NULL, 0, 0, NULL, 0, offsetof(flaky_conf, reject_contains), "Reject these."},
+    {"fail_batches", LR_OPT_INT, "0", 0, 1000000, NULL, 0, offsetof(flaky_conf, fail_batches),
+     "Fail N batches."},
+    {"fail_every", LR_OPT_INT, "0", 0, 1000000, NULL, 0, offsetof(flaky_conf, fail_every),
+     "Fail every Nth event once."},
+    {"reject_contains", LR_OPT_STRING, NULL, 0, 0, NULL, 0, offsetof(flaky_conf, reject_contains),
+     "Reject these."},
     {"retry_after", LR_OPT_DURATION, "0", 0, 60000, NULL, 0, offsetof(flaky_conf, retry_after_ms), "Hint."},
-    {"down_file", LR_OPT_STRING, NULL, 0, 0, NULL, 0, offsetof(flaky_conf, down_file), "Down while it exists."},
+    {"down_file", LR_OPT_STRING, NULL, 0, 0, NULL, 0, offsetof(flaky_conf, down_file),
+     "Down while it exists."},
     LR_OPTIONS_END,
 };
 
@@ -78,7 +82,8 @@ static lr_result flaky_deliver(void *vctx, void *worker, lr_batch *b)
     for (size_t i = 0; i < b->count; i++) {
         const lr_event *ev = b->events[i];
         c->seen++;
-        if (cf->reject_contains && memmem(ev->raw, ev->raw_len, cf->reject_contains, strlen(cf->reject_contains))) {
+        if (cf->reject_contains &&
+            memmem(ev->raw, ev->raw_len, cf->reject_contains, strlen(cf->reject_contains))) {
             c->host->set_result(b, i, LR_REJECT, "HTTP 400: scripted rejection");
             continue;
         }

@@ -41,11 +41,11 @@ static void test_utf8(void **state)
     /* invalid: each bad byte becomes U+FFFD */
     check_string("\xff", 1, "\"\xef\xbf\xbd\"");
     check_string("a\x80z", 3, "\"a\xef\xbf\xbdz\"");
-    check_string("\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");     /* overlong */
+    check_string("\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");                 /* overlong */
     check_string("\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* surrogate */
-    check_string("\xe2\x82", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");     /* truncated */
+    check_string("\xe2\x82", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");                 /* truncated */
     check_string("\xf4\x90\x80\x80", 4,
-                  "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* > U+10FFFF */
+                 "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* > U+10FFFF */
 }
 
 static void check_value(const lr_value *v, const char *want)
@@ -74,9 +74,16 @@ static void test_numbers(void **state)
         double d;
         const char *want;
     } cases[] = {
-        {0.000193, "0.000193"}, {2.46, "2.46"},      {0.5, "0.5"},       {100.0, "100.0"},
-        {-1.25, "-1.25"},       {999999999.999999, "999999999.999999"}, {1e9, "1000000000.0"},
-        {1e-7, "1e-07"},        {0.1234567, "0.1234567"},                {123456789012.5, "123456789012.5"},
+        {0.000193, "0.000193"},
+        {2.46, "2.46"},
+        {0.5, "0.5"},
+        {100.0, "100.0"},
+        {-1.25, "-1.25"},
+        {999999999.999999, "999999999.999999"},
+        {1e9, "1000000000.0"},
+        {1e-7, "1e-07"},
+        {0.1234567, "0.1234567"},
+        {123456789012.5, "123456789012.5"},
         {-0.0, "-0.0"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

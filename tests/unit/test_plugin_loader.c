@@ -71,8 +71,8 @@ static lr_instance *make(lr_plugin_registry *reg, const char *yaml, lr_errors *e
     *cfg = lr_config_load_string(yaml, "out.yaml", errs);
     assert_non_null(*cfg);
     const lr_cfg_node *outs = lr_cfg_get((*cfg)->root, "outputs");
-    return lr_instance_create(lr_plugins_find(reg, "flaky"), outs->pairs[0].key->str, outs->pairs[0].value, "/tmp",
-                              errs);
+    return lr_instance_create(lr_plugins_find(reg, "flaky"), outs->pairs[0].key->str, outs->pairs[0].value,
+                              "/tmp", errs);
 }
 
 static void test_instance_options(void **state)
@@ -82,10 +82,11 @@ static void test_instance_options(void **state)
     lr_errors errs;
     lr_errors_init(&errs);
     lr_config *cfg;
-    lr_instance *inst = make(reg,
-                             "outputs:\n  sink:\n    type: flaky\n    path: /tmp/x\n    queue:\n      max_records: 10\n"
-                             "    retry: {initial: 250ms, max_attempts: 3}\n    workers: 4\n",
-                             &errs, &cfg);
+    lr_instance *inst =
+        make(reg,
+             "outputs:\n  sink:\n    type: flaky\n    path: /tmp/x\n    queue:\n      max_records: 10\n"
+             "    retry: {initial: 250ms, max_attempts: 3}\n    workers: 4\n",
+             &errs, &cfg);
     assert_int_equal(errs.count, 0);
     assert_non_null(inst);
     const lr_output_settings *s = lr_instance_settings(inst);
@@ -98,7 +99,8 @@ static void test_instance_options(void **state)
     lr_instance_destroy(inst);
     lr_config_free(cfg);
 
-    inst = make(reg, "outputs:\n  sink:\n    type: flaky\n    pth: /tmp/x\n    batch: {max_records: 0}\n", &errs, &cfg);
+    inst = make(reg, "outputs:\n  sink:\n    type: flaky\n    pth: /tmp/x\n    batch: {max_records: 0}\n",
+                &errs, &cfg);
     assert_null(inst);
     assert_true(errs.count >= 2);
     lr_buf_terminate(&errs.text);

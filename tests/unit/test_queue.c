@@ -249,9 +249,10 @@ static void test_attempts_exhausted_dead_letter(void **state)
     fixture g;
     snprintf(g.out, sizeof g.out, "%s/exhaust.out", tmpdir);
     char yaml[2048];
-    snprintf(yaml, sizeof yaml,
-             "outputs:\n  exhaust:\n    type: flaky\n    path: %s\n    retry: {initial: 1ms, max_attempts: 3}\n%s",
-             g.out, extra);
+    snprintf(
+        yaml, sizeof yaml,
+        "outputs:\n  exhaust:\n    type: flaky\n    path: %s\n    retry: {initial: 1ms, max_attempts: 3}\n%s",
+        g.out, extra);
     lr_errors errs;
     lr_errors_init(&errs);
     g.cfg = lr_config_load_string(yaml, "q.yaml", &errs);

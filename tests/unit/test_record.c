@@ -23,7 +23,8 @@ static void test_path_lookup(void **state)
     lr_member m1[1] = {{"details", 7, {.kind = LR_VAL_OBJECT, .len = 1, .u.members = details}}};
     lr_value msgs[2] = {{.kind = LR_VAL_OBJECT, .len = 1, .u.members = m0},
                         {.kind = LR_VAL_OBJECT, .len = 1, .u.members = m1}};
-    lr_member tx[2] = {{"client_ip", 9, str("1.2.3.4")}, {"messages", 8, {.kind = LR_VAL_ARRAY, .len = 2, .u.items = msgs}}};
+    lr_member tx[2] = {{"client_ip", 9, str("1.2.3.4")},
+                       {"messages", 8, {.kind = LR_VAL_ARRAY, .len = 2, .u.items = msgs}}};
     lr_member top[3] = {{"transaction", 11, {.kind = LR_VAL_OBJECT, .len = 2, .u.members = tx}},
                         {"content-type", 12, str("text/html")},
                         {"a.b", 3, lr_value_int(1)}};
@@ -62,8 +63,9 @@ static void test_parse_error_record(void **state)
     lr_record_encode_json(rec);
     assert_true(rec->ev.parse_failed);
     assert_string_equal(rec->ev.format, "cdn_access");
-    assert_string_equal(rec->ev.json, "{\"@timestamp\":\"2020-09-14T12:44:19.475Z\",\"message\":\"bad \\\"line\\n\","
-                                      "\"parse_error\":\"unterminated quote\"}");
+    assert_string_equal(rec->ev.json,
+                        "{\"@timestamp\":\"2020-09-14T12:44:19.475Z\",\"message\":\"bad \\\"line\\n\","
+                        "\"parse_error\":\"unterminated quote\"}");
     assert_int_equal(rec->ev.json_len, strlen(rec->ev.json));
     lr_record_ref(rec);
     lr_record_unref(rec);
