@@ -328,6 +328,9 @@ void lr_agent_print_summary(lr_agent *a, FILE *out)
         lr_instance_each_counter(a->instances[i], print_counter, &cp);
         if (cp.n)
             fputc(')', out);
+        if (st.depth_records)
+            fprintf(out, "; queued %llu bytes, oldest %lld ms", (unsigned long long)st.depth_bytes,
+                    (long long)st.oldest_age_ms);
         if (st.last_error[0])
             fprintf(out, "; last error: %s", st.last_error);
         fputc('\n', out);
