@@ -381,7 +381,7 @@ static bool congested(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
 
 int lr_kafka_consumer_run(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
 {
-    int64_t start = mono_ms(), last_msg = start, last_commit = start, last_tick = start;
+    int64_t start = mono_ms(), last_msg = start, last_commit = start, last_tick = start, last_store = start;
     int rc = 0;
     bool assigned_before = false;
     for (;;) {
@@ -433,8 +433,14 @@ int lr_kafka_consumer_run(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
         }
         if (c->paused)
             last_msg = now; /* waiting for outputs is not idleness */
-        store_moved(c);
+        /* Storing walks every partition under its lock: do it a few times a
+         * second, not per message (commits are rarer still). */
+        if (now - last_store >= 100) {
+            store_moved(c);
+            last_store = now;
+        }
         if (now - last_commit >= c->conf->commit_interval_ms) {
+            store_moved(c);
             commit_stored(c, false);
             last_commit = now;
         }

@@ -34,6 +34,16 @@ static int64_t mono_ms(void)
     return lr_queue_mono_ms();
 }
 
+/* For enqueue times: a coarse clock (a few ms of resolution) costs a fraction
+ * of a precise read, and batching only compares ages against timeouts. Never
+ * used to compute a wait deadline (a coarse "now" could lie in the past). */
+static int64_t mono_coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t wall_ms(void)
 {
     return lr_queue_wall_ms();
@@ -160,7 +170,8 @@ struct worker {
     size_t nbatch;
     const lr_event **evs;
     lr_delivery *out;
-    qitem *held; /* transient failures waiting for their retry */
+    qitem *held;           /* transient failures waiting for their retry */
+    size_t *delivered_idx; /* indexes of a batch's delivered events */
     size_t nheld;
     int64_t retry_at_mono;
     uint64_t rng;
@@ -183,6 +194,30 @@ static void hold_for_retry(worker *w, qitem *it, const lr_delivery *d)
     pthread_mutex_unlock(&q->lock);
 }
 
+/* Finish many delivered events of a memory queue with one lock: a worker
+ * finishing a batch must not fight the pipeline thread's pushes record by
+ * record (that contention, not the work, was the cost). */
+static void finish_delivered(lr_queue *q, qitem *items, const size_t *idx, size_t n)
+{
+    if (!n)
+        return;
+    uint64_t bytes = 0;
+    for (size_t k = 0; k < n; k++) {
+        lr_record_finish(items[idx[k]].rec);
+        bytes += items[idx[k]].bytes;
+    }
+    pthread_mutex_lock(&q->lock);
+    q->total_records -= n;
+    q->total_bytes -= bytes;
+    q->stats.delivered += n;
+    update_congestion(q);
+    if (q->total_records == 0)
+        pthread_cond_broadcast(&q->idle);
+    pthread_mutex_unlock(&q->lock);
+    for (size_t k = 0; k < n; k++)
+        lr_record_unref(items[idx[k]].rec);
+}
+
 /* Sort one delivery's results out. Items that must be retried go to w->held. */
 static void handle_results(worker *w, qitem *items, size_t n)
 {
@@ -192,13 +227,17 @@ static void handle_results(worker *w, qitem *items, size_t n)
     size_t nretry = 0;
     uint32_t max_attempts_seen = 0;
     const char *first_reason = NULL;
+    size_t ndelivered = 0;
     for (size_t i = 0; i < n; i++) {
         qitem it = items[i];
         const lr_delivery *d = &w->out[i];
         bool retry = false;
         switch (d->result) {
         case LR_DELIVERED:
-            finish_item(q, &it, true);
+            if (q->disk)
+                finish_item(q, &it, true);
+            else
+                w->delivered_idx[ndelivered++] = i;
             break;
         case LR_PENDING:
             pthread_mutex_lock(&q->lock);
@@ -237,6 +276,7 @@ static void handle_results(worker *w, qitem *items, size_t n)
         if (d->retry_after_ms > retry_after)
             retry_after = d->retry_after_ms;
     }
+    finish_delivered(q, items, w->delivered_idx, ndelivered);
     if (nretry) {
         int64_t delay = backoff_ms(s, max_attempts_seen, &w->rng);
         if (delay < retry_after)
@@ -293,6 +333,8 @@ static void *worker_main(void *arg)
         if (q->stopping)
             break;
         int64_t now = mono_ms();
+        if (!q->plugin->tick)
+            last_tick = now; /* nothing to pace: never let a past tick time make a wait return at once */
         if (q->plugin->tick && now - last_tick >= 1000) {
             pthread_mutex_unlock(&q->lock);
             q->plugin->tick(ctx, w->wctx, wall_ms());
@@ -475,9 +517,10 @@ lr_queue *lr_queue_create(lr_instance *inst)
         w->index = i;
         w->batch = malloc(bmax * sizeof *w->batch);
         w->held = malloc(bmax * sizeof *w->held);
+        w->delivered_idx = malloc(bmax * sizeof *w->delivered_idx);
         w->evs = malloc(bmax * sizeof *w->evs);
         w->out = malloc(bmax * sizeof *w->out);
-        if (!w->batch || !w->held || !w->evs || !w->out)
+        if (!w->batch || !w->held || !w->delivered_idx || !w->evs || !w->out)
             abort();
         w->rng = (uint64_t)wall_ms() * 2654435761u + (uint64_t)i + 1;
         if (q->plugin->worker_init && q->plugin->worker_init(lr_instance_context(inst), &w->wctx) != 0) {
@@ -525,7 +568,7 @@ void lr_queue_push(lr_queue *q, lr_record *rec, const lr_event *ev)
     it->rec = rec;
     it->ev = ev;
     it->bytes = bytes;
-    it->enq_mono_ms = mono_ms();
+    it->enq_mono_ms = mono_coarse_ms();
     it->attempts = 0;
     it->first_fail_ms = it->last_fail_ms = 0;
     q->count++;
@@ -610,6 +653,7 @@ void lr_queue_destroy(lr_queue *q)
             pthread_join(w->thread, NULL);
         free(w->batch);
         free(w->held);
+        free(w->delivered_idx);
         free(w->evs);
         free(w->out);
         free(w);
