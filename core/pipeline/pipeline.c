@@ -92,7 +92,10 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
     p->nemitted = 0;
     lr_parse_message(fmt, opt, msg, len, &p->stats, collect, p);
     p->messages++;
-    msg_tracker *t = malloc(sizeof *t);
+    /* One record (nearly always): the tracker lives in that record's arena and
+     * goes with it. Several: a shared tracker freed by the last of them. */
+    bool shared = p->nemitted != 1;
+    msg_tracker *t = shared ? malloc(sizeof *t) : lr_record_alloc(p->emitted[0], sizeof *t);
     if (!t)
         abort();
     atomic_init(&t->remaining, (unsigned)p->nemitted);
@@ -119,7 +122,7 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
                 lr_record_set_key(rec, meta->key, meta->key_len);
         }
         rec->done = record_done;
-        rec->release = tracker_release;
+        rec->release = shared ? tracker_release : NULL;
         rec->origin = t;
         lr_record_hold(rec, 1); /* routing guard: done cannot fire while we still push */
         size_t n = lr_routes_dispatch(p->routes, rec, p->targets, p->nqueues + 1);
