@@ -425,6 +425,30 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The FIFO's next free slot, growing the ring when full (push never blocks:
+ * the bound is enforced by backpressure, not here). Lock held. */
+static qitem *ring_slot(lr_queue *q)
+{
+    if (q->count == q->cap) {
+        size_t ncap = q->cap * 2;
+        qitem *r = malloc(ncap * sizeof *r);
+        if (!r)
+            abort();
+        for (size_t k = 0; k < q->count; k++)
+            r[k] = q->ring[(q->head + k) % q->cap];
+        free(q->ring);
+        q->ring = r;
+        q->cap = ncap;
+        q->head = 0;
+    }
+    return &q->ring[(q->head + q->count) % q->cap];
+}
+
+static void ring_append(lr_queue *q, const qitem *it)
+{
+    *ring_slot(q) = *it;
+}
+
 static void complete_handler(void *arg, const lr_event *ev, lr_result result, const char *reason)
 {
     lr_queue *q = arg;
@@ -447,19 +471,7 @@ static void complete_handler(void *arg, const lr_event *ev, lr_result result, co
         q->stats.retried++;
         if (reason)
             set_last_error(q, reason);
-        if (q->count == q->cap) {
-            size_t ncap = q->cap * 2;
-            qitem *r = malloc(ncap * sizeof *r);
-            if (!r)
-                abort();
-            for (size_t k = 0; k < q->count; k++)
-                r[k] = q->ring[(q->head + k) % q->cap];
-            free(q->ring);
-            q->ring = r;
-            q->cap = ncap;
-            q->head = 0;
-        }
-        q->ring[(q->head + q->count) % q->cap] = it;
+        ring_append(q, &it);
         q->count++;
         q->queued_bytes += it.bytes;
         pthread_cond_broadcast(&q->work);
@@ -552,19 +564,7 @@ void lr_queue_push(lr_queue *q, lr_record *rec, const lr_event *ev)
         pthread_mutex_unlock(&q->lock);
         return;
     }
-    if (q->count == q->cap) {
-        size_t ncap = q->cap * 2;
-        qitem *r = malloc(ncap * sizeof *r);
-        if (!r)
-            abort();
-        for (size_t k = 0; k < q->count; k++)
-            r[k] = q->ring[(q->head + k) % q->cap];
-        free(q->ring);
-        q->ring = r;
-        q->cap = ncap;
-        q->head = 0;
-    }
-    qitem *it = &q->ring[(q->head + q->count) % q->cap];
+    qitem *it = ring_slot(q);
     it->rec = rec;
     it->ev = ev;
     it->bytes = bytes;
