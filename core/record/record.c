@@ -15,9 +15,7 @@
 static int64_t wall_ms(void)
 {
     struct timespec ts;
-    /* ingestion time, only kept when the parser finds no log time: a coarse
-     * clock (a few ms) is plenty and much cheaper once per record */
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
