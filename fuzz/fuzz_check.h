@@ -35,6 +35,16 @@ static inline void fuzz_check_record(lr_record *rec)
     fuzz_require(ev->json && ev->json_len == strlen(ev->json), "json is NUL-terminated at json_len", rec);
     json_error_t err;
     json_t *j = json_loadb(ev->json, ev->json_len, JSON_ALLOW_NUL, &err);
+    if (!j && strstr(err.text, "NUL byte in object key")) {
+        /* jansson cannot hold a NUL in a key (valid JSON all the same): check
+         * the same text with every \u0000 escape read as \u0001 */
+        char *copy = malloc(ev->json_len + 1);
+        memcpy(copy, ev->json, ev->json_len + 1);
+        for (char *p = copy; (p = strstr(p, "\\u0000")) != NULL; p += 6)
+            p[5] = '1';
+        j = json_loadb(copy, ev->json_len, JSON_ALLOW_NUL, &err);
+        free(copy);
+    }
     fuzz_require(j != NULL && json_is_object(j), "encoding is a valid JSON object", rec);
     json_decref(j);
     char ts[25];
