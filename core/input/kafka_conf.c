@@ -464,10 +464,6 @@ rd_kafka_conf_t *lr_kafka_conf_build(const lr_kafka_config *c, char *err, size_t
     set(&b, "enable.auto.offset.store", "false", NULL, false);
     set(&b, "enable.auto.commit", "false", NULL, false);
     set(&b, "enable.partition.eof", "false", NULL, false);
-    /* Memory: librdkafka prefetches up to 64 MiB by default into its local
-     * queue, more than the agent's whole budget; 16 MiB keeps a 2-core box
-     * busy. A `librdkafka:` entry below overrides it. */
-    set(&b, "queued.max.messages.kbytes", "16384", NULL, false);
     if (c->tls_enabled) {
         const lr_kafka_tls_conf *t = &c->tls;
         set(&b, "security.protocol", "ssl", NULL, false);
