@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "parse/parse.h"
+#include "record/json_encode.h"
 
 static inline void fuzz_require(int ok, const char *what, const lr_record *rec)
 {
@@ -32,6 +33,14 @@ static inline void fuzz_check_record(lr_record *rec)
 {
     lr_record_encode_json(rec);
     const lr_event *ev = &rec->ev;
+    /* the JSON a parser wrote while scanning (cdn_access) is exactly the
+     * generic encoding of the record's fields */
+    lr_buf generic;
+    lr_buf_init(&generic, 0);
+    fuzz_require(lr_json_encode_value(&generic, ev->fields), "fields encode", rec);
+    fuzz_require(generic.len == ev->json_len && memcmp(generic.data, ev->json, generic.len) == 0,
+                 "the record's JSON is its fields' encoding", rec);
+    lr_buf_free(&generic);
     fuzz_require(ev->json && ev->json_len == strlen(ev->json), "json is NUL-terminated at json_len", rec);
     json_error_t err;
     json_t *j = json_loadb(ev->json, ev->json_len, JSON_ALLOW_NUL, &err);

@@ -12,6 +12,12 @@
  * copy unless a \" or \\ escape has to be decoded). Field names are the grok
  * capture names; see docs/parsers.md for where and why we differ from the grok.
  *
+ * The record's JSON is written during the same pass, field by field while the
+ * field is still in cache, with each key's `,"name":` prepared at compile
+ * time: encoding a record as a second walk over its members cost as much as
+ * the scan itself. The text is exactly what lr_record_encode_json makes of the
+ * members (tests/unit/test_parse_data.c and the fuzz target compare the two).
+ *
  * Threading: stateless, any thread.
  */
 #include <string.h>
@@ -20,6 +26,7 @@
 #endif
 
 #include "parse/numparse.h"
+#include "record/json_encode.h"
 #include "parse/parse_internal.h"
 #include "parse/timeparse.h"
 
@@ -31,6 +38,7 @@ typedef struct cdn_scan {
     lr_record *rec;
     lr_member *m;
     size_t n;
+    char *j;            /* JSON write cursor in the thread's scratch buffer (room reserved) */
     const char *reason; /* why the line failed (static) */
 } cdn_scan;
 
@@ -42,8 +50,32 @@ static inline void add_member(cdn_scan *c, const char *key, size_t klen, lr_valu
     m->value = v;
 }
 
-#define ADD_STR(c, key, s, n) add_member(c, key, sizeof key - 1, lr_value_string(s, n))
-#define ADD_INT(c, key, i) add_member(c, key, sizeof key - 1, lr_value_int(i))
+/* `,"key":` as one constant (every member but the first, @timestamp). */
+static inline void put_key(cdn_scan *c, const char *jkey, size_t jlen)
+{
+    memcpy(c->j, jkey, jlen);
+    c->j += jlen;
+}
+
+static inline void add_str(cdn_scan *c, const char *key, size_t klen, const char *jkey, size_t jlen,
+                           const char *s, size_t n)
+{
+    add_member(c, key, klen, lr_value_string(s, n));
+    put_key(c, jkey, jlen);
+    c->j = lr_json_put_string(c->j, s, n);
+}
+
+static inline void add_int(cdn_scan *c, const char *key, size_t klen, const char *jkey, size_t jlen,
+                           int64_t v)
+{
+    add_member(c, key, klen, lr_value_int(v));
+    put_key(c, jkey, jlen);
+    c->j = lr_json_put_int(c->j, v);
+}
+
+#define JKEY(key) ",\"" key "\":"
+#define ADD_STR(c, key, s, n) add_str(c, key, sizeof key - 1, JKEY(key), sizeof JKEY(key) - 1, s, n)
+#define ADD_INT(c, key, i) add_int(c, key, sizeof key - 1, JKEY(key), sizeof JKEY(key) - 1, i)
 
 static inline bool fail(cdn_scan *c, const char *reason)
 {
@@ -146,6 +178,105 @@ static bool quoted(cdn_scan *c, const char *expected, const char *unterminated, 
     return true;
 }
 
+/*
+ * The same scan as quoted(), writing the field's JSON string at c->j on the
+ * way: sixteen bytes are copied per step and only the bytes that need
+ * attention (quote, backslash, controls, non-ASCII) are looked at. The raw
+ * escapes \" and \\ are already the JSON escapes of their decoded
+ * characters, so they are copied as they are; any other backslash is a
+ * literal one and is doubled. Reads up to 15 bytes past the end of the line:
+ * the record keeps NUL padding there (LR_RECORD_RAW_PAD), and a NUL stops the
+ * step like any control byte.
+ */
+static bool quoted_json(cdn_scan *c, const char *expected, const char *unterminated, const char **s,
+                        size_t *n)
+{
+    if (c->p >= c->end || *c->p != '"')
+        return fail(c, expected);
+    const unsigned char *b = (const unsigned char *)c->p + 1, *q = b, *e = (const unsigned char *)c->end;
+    char *d = c->j;
+    *d++ = '"';
+    bool escapes = false;
+    for (;;) {
+#ifdef __SSE2__
+        __m128i v = _mm_loadu_si128((const __m128i *)q);
+        _mm_storeu_si128((__m128i *)d, v);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+        if (!m) {
+            q += 16;
+            d += 16;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctz(m);
+        q += k;
+        d += k;
+#else
+        while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+            *d++ = (char)*q++;
+#endif
+        if (q >= e)
+            return fail(c, unterminated);
+        if (*q == '"') {
+            if (q + 1 == e || q[1] == ' ')
+                break;
+            d[0] = '\\'; /* a stray quote inside the text */
+            d[1] = '"';
+            d += 2;
+            q++;
+        } else if (*q == '\\') {
+            /* a backslash takes the next byte with it: \" never closes */
+            escapes = true;
+            if (e - q <= 2)
+                return fail(c, unterminated);
+            d[0] = '\\';
+            if (q[1] == '"' || q[1] == '\\') {
+                d[1] = (char)q[1];
+                q += 2;
+            } else {
+                d[1] = '\\'; /* a literal backslash; the byte after it is read next */
+                q++;
+            }
+            d += 2;
+        } else {
+            size_t used;
+            d = lr_json_put_special(d, q, (size_t)(e - q), &used);
+            q += used;
+        }
+    }
+    *d++ = '"';
+    c->j = d;
+    c->p = (const char *)q + 1;
+    if (escapes) {
+        *s = unescape(c, (const char *)b, (const char *)q, n);
+    } else {
+        *s = (const char *)b; /* the common case: no copy */
+        *n = (size_t)(q - b);
+    }
+    return true;
+}
+
+/* A quoted field added as a string member, JSON written while scanning. */
+static inline bool quoted_member(cdn_scan *c, const char *key, size_t klen, const char *jkey, size_t jlen,
+                                 const char *expected, const char *unterminated)
+{
+    const char *s;
+    size_t n;
+    char *j0 = c->j;
+    put_key(c, jkey, jlen);
+    if (!quoted_json(c, expected, unterminated, &s, &n)) {
+        c->j = j0;
+        return false;
+    }
+    add_member(c, key, klen, lr_value_string(s, n));
+    return true;
+}
+
+#define QUOTED_MEMBER(c, name)                                                                               \
+    quoted_member(c, name, sizeof name - 1, JKEY(name), sizeof JKEY(name) - 1,                               \
+                  "expected quoted field '" name "'", "unterminated quoted field '" name "'")
+
 /* Field-specific reasons are static literals, counted by text. */
 #define QUOTED(c, name, s, n)                                                                                \
     quoted(c, "expected quoted field '" name "'", "unterminated quoted field '" name "'", s, n)
@@ -231,6 +362,8 @@ static bool requesttime(cdn_scan *c)
     if (!simple_decimal(s, n, &d) && !lr_num_parse_double(s, n, false, &d))
         return fail(c, "bad requesttime");
     add_member(c, "requesttime", 11, lr_value_float(d));
+    put_key(c, JKEY("requesttime"), sizeof JKEY("requesttime") - 1);
+    c->j = lr_json_put_double(c->j, d);
     return true;
 }
 
@@ -257,9 +390,8 @@ static bool main_layout(cdn_scan *c)
 {
     const char *s;
     size_t n;
-    if (!QUOTED(c, "useragent", &s, &n))
+    if (!QUOTED_MEMBER(c, "useragent"))
         return false;
-    ADD_STR(c, "useragent", s, n);
     if (!SEP(c, "hitmiss"))
         return false;
     /* A quote where the main layout has its one unquoted text field: this
@@ -268,20 +400,16 @@ static bool main_layout(cdn_scan *c)
         return fail(c, "no layout matched");
     token(c, &s, &n);
     ADD_STR(c, "hitmiss", s, n);
-    if (!SEP(c, "content-type") || !QUOTED(c, "content-type", &s, &n))
+    if (!SEP(c, "content-type") || !QUOTED_MEMBER(c, "content-type"))
         return false;
-    ADD_STR(c, "content-type", s, n);
-    if (!SEP(c, "layer") || !QUOTED(c, "layer", &s, &n))
+    if (!SEP(c, "layer") || !QUOTED_MEMBER(c, "layer"))
         return false;
-    ADD_STR(c, "layer", s, n);
     if (!SEP(c, "requesttime") || !requesttime(c))
         return false;
-    if (!SEP(c, "clientid") || !QUOTED(c, "clientid", &s, &n))
+    if (!SEP(c, "clientid") || !QUOTED_MEMBER(c, "clientid"))
         return false;
-    ADD_STR(c, "clientid", s, n);
-    if (!SEP(c, "referer") || !QUOTED(c, "referer", &s, &n))
+    if (!SEP(c, "referer") || !QUOTED_MEMBER(c, "referer"))
         return false;
-    ADD_STR(c, "referer", s, n);
     if (!SEP(c, "forwardedproto"))
         return false;
     return proto_country(c);
@@ -289,26 +417,18 @@ static bool main_layout(cdn_scan *c)
 
 static bool vod_layout(cdn_scan *c)
 {
-    const char *s;
-    size_t n;
-    if (!QUOTED(c, "referer", &s, &n))
+    if (!QUOTED_MEMBER(c, "referer"))
         return false;
-    ADD_STR(c, "referer", s, n);
-    if (!SEP(c, "useragent") || !QUOTED(c, "useragent", &s, &n))
+    if (!SEP(c, "useragent") || !QUOTED_MEMBER(c, "useragent"))
         return false;
-    ADD_STR(c, "useragent", s, n);
-    if (!SEP(c, "content-type") || !QUOTED(c, "content-type", &s, &n))
+    if (!SEP(c, "content-type") || !QUOTED_MEMBER(c, "content-type"))
         return false;
-    ADD_STR(c, "content-type", s, n);
-    if (!SEP(c, "hitmiss") || !QUOTED(c, "hitmiss", &s, &n))
+    if (!SEP(c, "hitmiss") || !QUOTED_MEMBER(c, "hitmiss"))
         return false;
-    ADD_STR(c, "hitmiss", s, n);
-    if (!SEP(c, "layer") || !QUOTED(c, "layer", &s, &n))
+    if (!SEP(c, "layer") || !QUOTED_MEMBER(c, "layer"))
         return false;
-    ADD_STR(c, "layer", s, n);
-    if (!SEP(c, "clientid") || !QUOTED(c, "clientid", &s, &n))
+    if (!SEP(c, "clientid") || !QUOTED_MEMBER(c, "clientid"))
         return false;
-    ADD_STR(c, "clientid", s, n);
     if (!SEP(c, "requesttime") || !requesttime(c))
         return false;
     if (!SEP(c, "forwardedproto"))
@@ -383,8 +503,13 @@ static bool scan_line(cdn_scan *c)
         return fail(c, "bad timestamp");
     c->p = p + 1;
 
-    c->m[c->n++] = lr_parse_timestamp_member(c->rec, ts);
+    lr_member tsm = lr_parse_timestamp_member(c->rec, ts);
+    c->m[c->n++] = tsm;
     c->rec->ev.timestamp_ms = ts;
+    memcpy(c->j, "{\"@timestamp\":\"", 15);
+    memcpy(c->j + 15, tsm.value.u.s, 24);
+    c->j[39] = '"';
+    c->j += 40;
     ADD_STR(c, "clientip", client, client_n);
     if (!(user_n == 1 && user[0] == '-'))
         ADD_STR(c, "user", user, user_n);
@@ -434,12 +559,23 @@ bool lr_cdn_access_fill(lr_record *rec, const char **reason)
         e--;
     cdn_scan c = {.p = s, .end = e, .rec = rec};
     c.m = lr_record_alloc(rec, CDN_MAX_FIELDS * sizeof *c.m);
-    int64_t ingest = rec->ev.timestamp_ms;
+    /* Every value is a piece of the line (escapes only shrink it) or a number,
+     * so the encoding fits in 6 bytes per line byte plus keys and numbers. */
+    lr_buf *json = lr_record_scratch();
+    if (!lr_buf_reserve(json, rec->ev.raw_len * 6 + CDN_MAX_FIELDS * 64 + 256)) {
+        *reason = "line too long";
+        return false;
+    }
+    c.j = json->data;
+    int64_t given = rec->ev.timestamp_ms;
     if (!scan_line(&c)) {
-        rec->ev.timestamp_ms = ingest; /* a failed line carries its ingestion time */
+        rec->ev.timestamp_ms = given; /* a failed line keeps the time it came with */
         *reason = c.reason;
         return false;
     }
+    *c.j++ = '}';
     lr_record_set_root(rec, c.m, c.n);
+    rec->fields_unique_keys = true;
+    lr_record_set_json(rec, json->data, (size_t)(c.j - json->data));
     return true;
 }

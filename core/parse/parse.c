@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "parse/json_parse.h"
 #include "parse/parse_internal.h"
@@ -130,6 +131,18 @@ void lr_parse_set_object_root(lr_record *rec, const lr_value *obj, int64_t ts_ms
 /* ------------------------------------------------------------------------ */
 /* raw, json, cdn_access                                                      */
 /* ------------------------------------------------------------------------ */
+/* The record time when the message itself has none: the caller's (Kafka's
+ * timestamp), else now. Read only when needed: a parsed access line has its
+ * own time and never pays for the clock. */
+static int64_t time_or_now(int64_t ts_ms)
+{
+    if (ts_ms > 0)
+        return ts_ms;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static void parse_raw(lr_record *rec, lr_parse_stats *st)
 {
     lr_member *m = lr_record_members(rec, 2);
@@ -138,6 +151,7 @@ static void parse_raw(lr_record *rec, lr_parse_stats *st)
     m[1].key_len = 7;
     m[1].value = lr_value_string(rec->ev.raw, rec->ev.raw_len);
     lr_record_set_root(rec, m, 2);
+    rec->fields_unique_keys = true;
     st->parsed++;
 }
 
@@ -166,25 +180,28 @@ static void parse_cdn_access(lr_record *rec, lr_parse_stats *st)
 {
     const char *reason;
     if (!lr_cdn_access_fill(rec, &reason)) {
+        rec->ev.timestamp_ms = time_or_now(rec->ev.timestamp_ms);
         lr_parse_fail(rec, LR_FORMAT_CDN_ACCESS, st, reason, NULL);
         return;
     }
     st->parsed++;
 }
 
-size_t lr_parse_message(lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
-                        lr_parse_stats *stats, lr_emit_fn emit, void *arg)
+size_t lr_parse_message_at(lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
+                           int64_t fallback_ts_ms, lr_parse_stats *stats, lr_emit_fn emit, void *arg)
 {
     static const lr_parse_options defaults = {.split_messages = true};
     if (!opt)
         opt = &defaults;
     stats->messages++;
     if (fmt == LR_FORMAT_WAF_JSON) {
-        size_t n = lr_waf_json_parse(opt, msg, len, stats, emit, arg);
+        size_t n = lr_waf_json_parse(opt, msg, len, time_or_now(fallback_ts_ms), stats, emit, arg);
         stats->records += n;
         return n;
     }
-    lr_record *rec = lr_record_new(msg, len, 0);
+    /* cdn_access reads the clock only for a line that fails */
+    int64_t ts = fmt == LR_FORMAT_CDN_ACCESS ? fallback_ts_ms : time_or_now(fallback_ts_ms);
+    lr_record *rec = lr_record_new_at(msg, len, 0, ts);
     rec->ev.format = lr_format_name(fmt);
     switch (fmt) {
     case LR_FORMAT_CDN_ACCESS:
@@ -202,4 +219,10 @@ size_t lr_parse_message(lr_format fmt, const lr_parse_options *opt, const char *
     stats->records++;
     emit(rec, arg);
     return 1;
+}
+
+size_t lr_parse_message(lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
+                        lr_parse_stats *stats, lr_emit_fn emit, void *arg)
+{
+    return lr_parse_message_at(fmt, opt, msg, len, 0, stats, emit, arg);
 }

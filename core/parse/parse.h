@@ -53,6 +53,11 @@ const char *lr_format_names(void);
  * number of records emitted (>= 1). */
 size_t lr_parse_message(lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
                         lr_parse_stats *stats, lr_emit_fn emit, void *arg);
+/* The same with the time a record gets when its message carries none (a raw
+ * line, a line that fails to parse, JSON without @timestamp): the Kafka
+ * message timestamp. <= 0: the wall clock at parse time. */
+size_t lr_parse_message_at(lr_format fmt, const lr_parse_options *opt, const char *msg, size_t len,
+                           int64_t fallback_ts_ms, lr_parse_stats *stats, lr_emit_fn emit, void *arg);
 
 void lr_parse_stats_add_failure(lr_parse_stats *st, const char *reason);
 

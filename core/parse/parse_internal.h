@@ -13,9 +13,10 @@
  * false with a static reason and leaves rec untouched. */
 bool lr_cdn_access_fill(lr_record *rec, const char **reason);
 
-/* Parse one ModSecurity JSON audit record into one or more records. */
-size_t lr_waf_json_parse(const lr_parse_options *opt, const char *msg, size_t len, lr_parse_stats *stats,
-                         lr_emit_fn emit, void *arg);
+/* Parse one ModSecurity JSON audit record into one or more records;
+ * `ts_ms` is their time when the record has no usable time stamp. */
+size_t lr_waf_json_parse(const lr_parse_options *opt, const char *msg, size_t len, int64_t ts_ms,
+                         lr_parse_stats *stats, lr_emit_fn emit, void *arg);
 
 /* Mark rec as failed (fields: @timestamp, message, parse_error) and count the
  * failure. `detail` (may be NULL) is the record's parse_error text when it

@@ -98,10 +98,10 @@ static void build(lr_record *rec, const lr_value *root, long message)
     lr_parse_set_object_root(rec, &nroot, ts, from_root);
 }
 
-size_t lr_waf_json_parse(const lr_parse_options *opt, const char *msg, size_t len, lr_parse_stats *st,
-                         lr_emit_fn emit, void *arg)
+size_t lr_waf_json_parse(const lr_parse_options *opt, const char *msg, size_t len, int64_t ts_ms,
+                         lr_parse_stats *st, lr_emit_fn emit, void *arg)
 {
-    lr_record *rec = lr_record_new(msg, len, 0);
+    lr_record *rec = lr_record_new_at(msg, len, 0, ts_ms);
     rec->ev.format = "waf_json";
     lr_value root;
     const char *reason = NULL;
@@ -124,7 +124,7 @@ size_t lr_waf_json_parse(const lr_parse_options *opt, const char *msg, size_t le
         if (i > 0) {
             /* Each record owns its tree: read the message again into the new
              * record's arena (plain ModSecurity only; the provider pre-splits). */
-            rec = lr_record_new(msg, len, 0);
+            rec = lr_record_new_at(msg, len, 0, ts_ms);
             rec->ev.format = "waf_json";
             load(rec, &root, &reason, detail, sizeof detail); /* same bytes: cannot fail now */
         }

@@ -90,7 +90,7 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
                         size_t len, const lr_msg_meta *meta, lr_msg_done_fn done, void *origin)
 {
     p->nemitted = 0;
-    lr_parse_message(fmt, opt, msg, len, &p->stats, collect, p);
+    lr_parse_message_at(fmt, opt, msg, len, meta ? meta->timestamp_ms : 0, &p->stats, collect, p);
     p->messages++;
     /* One record (nearly always): the tracker lives in that record's arena and
      * goes with it. Several: a shared tracker freed by the last of them. */

@@ -78,6 +78,59 @@ static inline uint64_t load_tail(const unsigned char *s, size_t n, size_t i)
     return x;
 }
 
+char *lr_json_put_special(char *d, const unsigned char *s, size_t avail, size_t *used)
+{
+    unsigned c = s[0];
+    if (c >= 0x80) {
+        size_t l = utf8_valid_len(s, avail);
+        if (l == 0) {
+            memcpy(d, "\xef\xbf\xbd", 3); /* U+FFFD */
+            *used = 1;
+            return d + 3;
+        }
+        if (l == 3 && c == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+            memcpy(d, s[2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+            *used = 3;
+            return d + 6;
+        }
+        memcpy(d, s, l);
+        *used = l;
+        return d + l;
+    }
+    *used = 1;
+    *d++ = '\\';
+    switch (c) {
+    case '"':
+        *d++ = '"';
+        break;
+    case '\\':
+        *d++ = '\\';
+        break;
+    case '\n':
+        *d++ = 'n';
+        break;
+    case '\r':
+        *d++ = 'r';
+        break;
+    case '\t':
+        *d++ = 't';
+        break;
+    case '\b':
+        *d++ = 'b';
+        break;
+    case '\f':
+        *d++ = 'f';
+        break;
+    default:
+        *d++ = 'u';
+        *d++ = '0';
+        *d++ = '0';
+        *d++ = hexdig[c >> 4];
+        *d++ = hexdig[c & 15];
+    }
+    return d;
+}
+
 /* Write the encoding of s[0..n) at d, which has room for n * 6 + 2 + 16
  * bytes (16 of slack for whole-vector stores); returns the new end. */
 static char *put_string(char *d, const unsigned char *s, size_t n)
@@ -138,58 +191,17 @@ static char *put_string(char *d, const unsigned char *s, size_t n)
             break;
         }
     special:;
-        unsigned c = s[i];
-        if (c >= 0x80) {
-            size_t l = utf8_valid_len(s + i, n - i);
-            if (l == 0) {
-                memcpy(d, "\xef\xbf\xbd", 3); /* U+FFFD */
-                d += 3;
-                i++;
-            } else if (l == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
-                memcpy(d, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-                d += 6;
-                i += 3;
-            } else {
-                memcpy(d, s + i, l);
-                d += l;
-                i += l;
-            }
-            continue;
-        }
-        *d++ = '\\';
-        switch (c) {
-        case '"':
-            *d++ = '"';
-            break;
-        case '\\':
-            *d++ = '\\';
-            break;
-        case '\n':
-            *d++ = 'n';
-            break;
-        case '\r':
-            *d++ = 'r';
-            break;
-        case '\t':
-            *d++ = 't';
-            break;
-        case '\b':
-            *d++ = 'b';
-            break;
-        case '\f':
-            *d++ = 'f';
-            break;
-        default:
-            *d++ = 'u';
-            *d++ = '0';
-            *d++ = '0';
-            *d++ = hexdig[c >> 4];
-            *d++ = hexdig[c & 15];
-        }
-        i++;
+        size_t used;
+        d = lr_json_put_special(d, s + i, n - i, &used);
+        i += used;
     }
     *d++ = '"';
     return d;
+}
+
+char *lr_json_put_string(char *d, const char *s, size_t n)
+{
+    return put_string(d, (const unsigned char *)s, n);
 }
 
 bool lr_json_encode_string(lr_buf *out, const char *str, size_t n)
@@ -274,6 +286,18 @@ static char *put_int(char *d, int64_t v)
     return d + (e - p);
 }
 
+char *lr_json_put_int(char *d, int64_t v)
+{
+    return put_int(d, v);
+}
+
+char *lr_json_put_double(char *d, double v)
+{
+    lr_buf view = {.data = d, .len = 0, .cap = 48, .max = 48};
+    lr_json_encode_double(&view, v);
+    return d + view.len;
+}
+
 /* Upper bound of the encoding's size, so that encoding reserves once. */
 static size_t worst_case(const lr_value *v)
 {
@@ -313,12 +337,8 @@ static char *put_value(char *d, const lr_value *v)
         return d + 5;
     case LR_VAL_INT:
         return put_int(d, v->u.i);
-    case LR_VAL_FLOAT: {
-        /* the double's own encoder, writing in place (worst_case left room) */
-        lr_buf view = {.data = d, .len = 0, .cap = 48, .max = 48};
-        lr_json_encode_double(&view, v->u.f);
-        return d + view.len;
-    }
+    case LR_VAL_FLOAT:
+        return lr_json_put_double(d, v->u.f); /* worst_case left room */
     case LR_VAL_STRING:
         return put_string(d, (const unsigned char *)v->u.s, v->len);
     case LR_VAL_OBJECT:

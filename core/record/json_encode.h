@@ -22,4 +22,17 @@ bool lr_json_encode_string(lr_buf *out, const char *s, size_t n);
 /* Shortest text that reads back as the same double ("0.000193", not 0.00019300000000000001). */
 bool lr_json_encode_double(lr_buf *out, double d);
 
+/* In-place writers for parsers that encode while they scan (cdn_access):
+ * each writes at d and returns the new end. The caller guarantees room:
+ * n * 6 + 2 + 16 bytes for a string (16 of slack for whole-vector stores),
+ * 24 for an integer, 48 for a double. Same output as the functions above. */
+char *lr_json_put_string(char *d, const char *s, size_t n);
+char *lr_json_put_int(char *d, int64_t v);
+char *lr_json_put_double(char *d, double v);
+/* The encoding of the one character at s (s[0] is '"', '\\', < 0x20 or
+ * >= 0x80; avail bytes readable from s): an escape, a valid UTF-8 sequence
+ * as is, or U+FFFD for an invalid byte. *used = input bytes consumed. Needs
+ * 6 bytes of room. */
+char *lr_json_put_special(char *d, const unsigned char *s, size_t avail, size_t *used);
+
 #endif

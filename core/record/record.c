@@ -19,11 +19,12 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint)
+lr_record *lr_record_new_at(const char *raw, size_t raw_len, size_t arena_hint, int64_t timestamp_ms)
 {
     /* One malloc holds the record, its raw copy and the first arena block:
      * room for the fields of a typical line and its JSON encoding. */
-    size_t inline_cap = raw_len + 1 + (arena_hint ? arena_hint : raw_len * 2 + LR_RECORD_DEFAULT_ARENA);
+    size_t inline_cap =
+        raw_len + LR_RECORD_RAW_PAD + 8 + (arena_hint ? arena_hint : raw_len * 2 + LR_RECORD_DEFAULT_ARENA);
     lr_record *rec = malloc(sizeof *rec + inline_cap);
     if (!rec) {
         fputs("logrelay: out of memory\n", stderr);
@@ -34,9 +35,14 @@ lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint)
     atomic_init(&rec->refs, 1);
     atomic_init(&rec->pending, 0);
     rec->ev.size = sizeof rec->ev;
-    rec->ev.raw = lr_arena_memdup(&rec->arena, raw, raw_len);
+    /* the raw copy and its NUL padding (see LR_RECORD_RAW_PAD) */
+    char *copy = lr_arena_alloc(&rec->arena, raw_len + LR_RECORD_RAW_PAD);
+    if (raw_len)
+        memcpy(copy, raw, raw_len);
+    memset(copy + raw_len, 0, LR_RECORD_RAW_PAD);
+    rec->ev.raw = copy;
     rec->ev.raw_len = raw_len;
-    rec->ev.timestamp_ms = wall_ms();
+    rec->ev.timestamp_ms = timestamp_ms;
     rec->ev.source = "";
     rec->ev.partition = -1;
     rec->ev.offset = -1;
@@ -44,6 +50,11 @@ lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint)
     rec->root.kind = LR_VAL_OBJECT;
     rec->ev.fields = &rec->root;
     return rec;
+}
+
+lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint)
+{
+    return lr_record_new_at(raw, raw_len, arena_hint, wall_ms());
 }
 
 void lr_record_ref(lr_record *rec)
@@ -96,6 +107,7 @@ void lr_record_set_root(lr_record *rec, lr_member *members, size_t count)
     rec->root.kind = LR_VAL_OBJECT;
     rec->root.len = (uint32_t)count;
     rec->root.u.members = members;
+    rec->fields_unique_keys = false;
     rec->ev.json = NULL;
     rec->ev.json_len = 0;
 }
@@ -116,6 +128,7 @@ void lr_record_set_parse_error(lr_record *rec, const char *format, const char *r
     size_t rl = strlen(reason);
     m[2].value = lr_value_string(lr_record_str(rec, reason, rl), rl);
     lr_record_set_root(rec, m, 3);
+    rec->fields_unique_keys = true;
     rec->ev.parse_failed = true;
     if (format)
         rec->ev.format = format;
@@ -141,25 +154,36 @@ static void scratch_track(lr_buf *b)
     (void)pthread_setspecific(scratch_key, b);
 }
 
-void lr_record_encode_json(lr_record *rec)
+lr_buf *lr_record_scratch(void)
 {
-    if (rec->ev.json)
-        return;
-    /* Encode into a per-thread scratch buffer, then one copy into the arena:
-     * the record keeps a single allocation block in the common case. */
     static _Thread_local lr_buf scratch;
     if (!scratch.max) {
         lr_buf_init(&scratch, 0);
         scratch_track(&scratch);
     }
     lr_buf_reset(&scratch);
-    if (!lr_json_encode_value(&scratch, &rec->root)) {
+    return &scratch;
+}
+
+void lr_record_encode_json(lr_record *rec)
+{
+    if (rec->ev.json)
+        return;
+    /* Encode into the per-thread scratch buffer, then one copy into the
+     * arena: the record keeps a single allocation block in the common case. */
+    lr_buf *scratch = lr_record_scratch();
+    if (!lr_json_encode_value(scratch, &rec->root)) {
         rec->ev.json = "{\"parse_error\":\"record too large to encode\"}";
         rec->ev.json_len = strlen(rec->ev.json);
         return;
     }
-    rec->ev.json = lr_arena_memdup(&rec->arena, scratch.data, scratch.len);
-    rec->ev.json_len = scratch.len;
+    lr_record_set_json(rec, scratch->data, scratch->len);
+}
+
+void lr_record_set_json(lr_record *rec, const char *json, size_t len)
+{
+    rec->ev.json = lr_arena_memdup(&rec->arena, json, len);
+    rec->ev.json_len = len;
 }
 
 void lr_record_set_source(lr_record *rec, const char *source)

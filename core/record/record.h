@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 
 #include "util/arena.h"
+#include "util/buf.h"
 
 typedef struct lr_record lr_record;
 
@@ -37,6 +38,10 @@ struct lr_record {
      * `origin` drop its reference (a message tracker outlives none of its
      * records, and no record leaks it when it is released unfinished). */
     void (*release)(void *origin);
+    /* The root object's keys are all distinct (cdn_access, raw and parse-error
+     * records): lookups may remember where a key was. Objects from JSON input
+     * can repeat keys, and the first one wins, so this stays false for them. */
+    bool fields_unique_keys;
     lr_arena arena;
     char inline_buf[]; /* first arena block, sized at creation */
 };
@@ -46,6 +51,11 @@ struct lr_record {
  * now, partition/offset = -1. `arena_hint` sizes the first arena block beyond
  * the raw copy (0 picks a default). Caller owns the reference. */
 lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint);
+/* The same with the record time given (no clock read): the parsers' entry. */
+lr_record *lr_record_new_at(const char *raw, size_t raw_len, size_t arena_hint, int64_t timestamp_ms);
+/* ev.raw is followed by this many NUL bytes inside the record's memory, so a
+ * scanner may load 16 bytes at a time up to the end of the line. */
+#define LR_RECORD_RAW_PAD 16
 void lr_record_ref(lr_record *rec);
 /* Drops a reference; frees the record with its arena at zero. */
 void lr_record_unref(lr_record *rec);
@@ -71,6 +81,15 @@ void lr_record_set_parse_error(lr_record *rec, const char *format, const char *r
 
 /* Encode ev.fields to ev.json once (no-op if already encoded). */
 void lr_record_encode_json(lr_record *rec);
+/* Set ev.json to a record-owned copy of json[0..len): for parsers that write
+ * the encoding while they scan. It must be exactly what lr_record_encode_json
+ * would produce from the fields (the parser tests and fuzz targets check
+ * this). Call after lr_record_set_root, which clears ev.json. */
+void lr_record_set_json(lr_record *rec, const char *json, size_t len);
+/* This thread's encoding scratch buffer, emptied; valid until the thread's
+ * next call of this function or of lr_record_encode_json. Owned by the
+ * thread (freed when it ends). */
+lr_buf *lr_record_scratch(void);
 
 /* Record metadata setters (strings are copied into the arena). */
 void lr_record_set_source(lr_record *rec, const char *source);
