@@ -394,6 +394,49 @@ static void test_cdn_no_allocation_per_field(void **state)
     lr_record_unref(r.v[0]);
 }
 
+/* A message without a time of its own takes the time it came with (Kafka's
+ * message timestamp); a parsed access line keeps its log time. */
+static void test_fallback_time(void **state)
+{
+    (void)state;
+    const int64_t kafka_ms = INT64_C(1600000000123);
+    static const char good[] = "203.0.113.9 - - [14/Sep/2020:12:44:19 +0000] \"GET / HTTP/1.1\" 200 1 \"ua\" "
+                               "hit \"t\" \"L1\" 0.1 \"83\" "
+                               "\"-\" https";
+    static const char bad[] = "203.0.113.9 - - [14/Sep/2020:12:44:19 +0000] \"GET / HTTP/1.1\" OK 621";
+    static const char waf_no_time[] = "{\"transaction\":{\"client_ip\":\"203.0.113.9\"}}";
+    struct {
+        lr_format fmt;
+        const char *msg;
+        int64_t want;
+        bool failed;
+    } cases[] = {
+        {LR_FORMAT_CDN_ACCESS, good, libc_epoch(2020, 9, 14, 12, 44, 19) * 1000, false},
+        {LR_FORMAT_CDN_ACCESS, bad, kafka_ms, true},
+        {LR_FORMAT_RAW, good, kafka_ms, false},
+        {LR_FORMAT_JSON, "{\"a\":1}", kafka_ms, false},
+        {LR_FORMAT_JSON, "not json", kafka_ms, true},
+        {LR_FORMAT_WAF_JSON, waf_no_time, kafka_ms, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lr_parse_stats st;
+        memset(&st, 0, sizeof st);
+        recs r = {0};
+        lr_parse_message_at(cases[i].fmt, NULL, cases[i].msg, strlen(cases[i].msg), kafka_ms, &st, keep, &r);
+        assert_int_equal(r.n, 1);
+        assert_int_equal(r.v[0]->ev.parse_failed, cases[i].failed);
+        assert_int_equal(r.v[0]->ev.timestamp_ms, cases[i].want);
+        /* and @timestamp says the same */
+        char ts[25];
+        lr_format_rfc3339_ms(cases[i].want, ts);
+        const lr_value *t = lr_value_get_key(r.v[0]->ev.fields, "@timestamp", 10);
+        assert_non_null(t);
+        assert_int_equal(t->len, 24);
+        assert_memory_equal(t->u.s, ts, 24);
+        lr_record_unref(r.v[0]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_format_names),
         cmocka_unit_test(test_split_records_are_independent),
         cmocka_unit_test(test_cdn_no_allocation_per_field),
+        cmocka_unit_test(test_fallback_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
