@@ -1,2 +1,3 @@
 logrelay_unit_test(test_json_encode)
 logrelay_unit_test(test_record)
+logrelay_unit_test(test_record_pool)

@@ -201,7 +201,11 @@ size_t lr_parse_message_at(lr_format fmt, const lr_parse_options *opt, const cha
     }
     /* cdn_access reads the clock only for a line that fails */
     int64_t ts = fmt == LR_FORMAT_CDN_ACCESS ? fallback_ts_ms : time_or_now(fallback_ts_ms);
-    lr_record *rec = lr_record_new_at(msg, len, 0, ts);
+    /* an access line's fields and JSON take about its length plus 1 KiB (the
+     * members, the keys): sized so that a typical line's record fits a 2 KiB
+     * pool block */
+    size_t hint = fmt == LR_FORMAT_CDN_ACCESS ? len + 1024 : 0;
+    lr_record *rec = lr_record_new_at(msg, len, hint, ts);
     rec->ev.format = lr_format_name(fmt);
     switch (fmt) {
     case LR_FORMAT_CDN_ACCESS:

@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "record/json_encode.h"
+#include "record/record_pool.h"
 
 #define LR_RECORD_DEFAULT_ARENA 1024u
 
@@ -21,16 +22,15 @@ static int64_t wall_ms(void)
 
 lr_record *lr_record_new_at(const char *raw, size_t raw_len, size_t arena_hint, int64_t timestamp_ms)
 {
-    /* One malloc holds the record, its raw copy and the first arena block:
+    /* One block holds the record, its raw copy and the first arena block:
      * room for the fields of a typical line and its JSON encoding. */
-    size_t inline_cap =
-        raw_len + LR_RECORD_RAW_PAD + 8 + (arena_hint ? arena_hint : raw_len * 2 + LR_RECORD_DEFAULT_ARENA);
-    lr_record *rec = malloc(sizeof *rec + inline_cap);
-    if (!rec) {
-        fputs("logrelay: out of memory\n", stderr);
-        abort();
-    }
+    size_t want = sizeof(lr_record) + raw_len + LR_RECORD_RAW_PAD + 8 +
+                  (arena_hint ? arena_hint : raw_len * 2 + LR_RECORD_DEFAULT_ARENA);
+    size_t block_cap;
+    lr_record *rec = lr_record_pool_get(want, &block_cap);
     memset(rec, 0, sizeof *rec);
+    rec->block_cap = block_cap;
+    size_t inline_cap = block_cap - sizeof *rec; /* a pool block's slack is arena room */
     lr_arena_init(&rec->arena, rec->inline_buf, inline_cap);
     atomic_init(&rec->refs, 1);
     atomic_init(&rec->pending, 0);
@@ -70,7 +70,7 @@ void lr_record_unref(lr_record *rec)
         if (rec->release)
             rec->release(rec->origin);
         lr_arena_release(&rec->arena);
-        free(rec);
+        lr_record_pool_put(rec, rec->block_cap);
     }
 }
 

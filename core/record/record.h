@@ -42,6 +42,7 @@ struct lr_record {
      * records): lookups may remember where a key was. Objects from JSON input
      * can repeat keys, and the first one wins, so this stays false for them. */
     bool fields_unique_keys;
+    size_t block_cap; /* bytes of the record's memory block (record_pool.h) */
     lr_arena arena;
     char inline_buf[]; /* first arena block, sized at creation */
 };
@@ -57,7 +58,8 @@ lr_record *lr_record_new_at(const char *raw, size_t raw_len, size_t arena_hint, 
  * scanner may load 16 bytes at a time up to the end of the line. */
 #define LR_RECORD_RAW_PAD 16
 void lr_record_ref(lr_record *rec);
-/* Drops a reference; frees the record with its arena at zero. */
+/* Drops a reference; frees the record with its arena at zero (its block
+ * goes back to the record pool). */
 void lr_record_unref(lr_record *rec);
 
 /* Completion: the pipeline sets `pending` to the number of holders (+1 while
