@@ -1,29 +1,21 @@
 /*
  * expr.c: route conditions: a recursive-descent parser producing a small
- * tree, and its evaluator. See expr.h for the grammar and docs/routes.md for
- * the semantics users rely on.
+ * tree (expr_tree.h), compiled regexes included. expr_eval.c evaluates it.
+ * See expr.h for the grammar and docs/routes.md for the semantics users rely
+ * on.
  *
- * Threading: compile/free at start-up (single thread). lr_expr_eval only
- * reads the tree; what a regex match needs per call (PCRE2 match data, a
- * buffer for number text) lives in per-thread state created once per thread,
- * so evaluation never allocates. The PCRE2 match context holding the limits
- * is read-only after compile and shared.
+ * Threading: compile/free at start-up (single thread). The PCRE2 match
+ * context holding the limits is read-only after compile and shared.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "route/expr.h"
 
-#include <pcre2.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "record/json_encode.h"
 #include "record/record.h"
-#include "route/expr_value.h"
-#include "route/path.h"
+#include "route/expr_tree.h"
 #include "util/buf.h"
 
 /* Limits that keep one hostile line from stalling the pipeline thread: a
@@ -34,55 +26,6 @@
 #define LR_REGEX_HEAP_LIMIT_KIB 4096u
 /* Nesting of '(' and 'not': deeper is surely a mistake, and bounds recursion. */
 #define LR_EXPR_MAX_DEPTH 64
-
-typedef enum node_kind {
-    N_OR,
-    N_AND,
-    N_NOT,
-    N_CONST,
-    N_EXISTS,
-    N_CMP,
-    N_IN,
-} node_kind;
-
-typedef enum cmp_op {
-    OP_EQ = LR_CMP_EQ,
-    OP_NE = LR_CMP_NE,
-    OP_LT = LR_CMP_LT,
-    OP_LE = LR_CMP_LE,
-    OP_GT = LR_CMP_GT,
-    OP_GE = LR_CMP_GE,
-    OP_MATCH,
-    OP_NMATCH,
-} cmp_op;
-
-/* One side of a comparison: a field path or a literal. */
-typedef struct operand {
-    bool is_field;
-    lr_path path;
-    lr_value lit; /* literal strings are malloc'd, owned by the tree */
-} operand;
-
-typedef struct node node;
-struct node {
-    node_kind kind;
-    cmp_op op;
-    bool value;  /* N_CONST */
-    node **kids; /* N_OR, N_AND (n-ary), N_NOT (one) */
-    size_t nkids;
-    operand l, r;   /* N_CMP; N_IN and N_EXISTS use l */
-    lr_value *list; /* N_IN: literals */
-    size_t nlist;
-    pcre2_code *re; /* N_CMP with OP_MATCH / OP_NMATCH */
-    bool jit;       /* re was JIT-compiled: the fast entry point applies */
-};
-
-struct lr_expr {
-    node *root;
-    char *text;
-    pcre2_match_context *mctx; /* limits; NULL when the expression has no regex */
-    atomic_uint_fast64_t regex_failures;
-};
 
 /* ------------------------------------------------------------------------ */
 /* Tree ownership                                                            */
@@ -111,6 +54,7 @@ static void node_free(node *n)
     free(n->list);
     if (n->re)
         pcre2_code_free(n->re);
+    lr_litset_free(n->lits);
     free(n);
 }
 
@@ -119,6 +63,7 @@ void lr_expr_free(lr_expr *e)
     if (!e)
         return;
     node_free(e->root);
+    lr_expr_program_free(e);
     if (e->mctx)
         pcre2_match_context_free(e->mctx);
     free(e->text);
@@ -571,6 +516,9 @@ static node *compile_regex(parser *p, node *n, size_t lit_off)
     /* JIT is an optimisation: without it (unsupported CPU, no exec memory)
      * the interpreter gives the same answers. */
     n->jit = pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE) == 0;
+    /* PCRE2 has accepted it; when it is only plain strings most subjects are
+     * decided without PCRE2 (route/litset.h), which stays the fallback */
+    n->lits = lr_litset_compile(pat->u.s, pat->len);
     if (!p->e->mctx) {
         p->e->mctx = pcre2_match_context_create(NULL);
         if (!p->e->mctx) {
@@ -783,152 +731,11 @@ lr_expr *lr_expr_compile(const char *text, int *err_col, char *err, size_t errle
         lr_expr_free(e);
         return NULL;
     }
+    lr_expr_program_build(e);
     e->text = strdup(text);
     if (!e->text) {
         fputs("logrelay: out of memory\n", stderr);
         abort();
     }
     return e;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Evaluation                                                                */
-/* ------------------------------------------------------------------------ */
-
-/* What one thread needs to run regexes without allocating per call. */
-typedef struct eval_tls {
-    pcre2_match_data *md;
-    lr_buf text; /* number text for a regex applied to a number */
-} eval_tls;
-
-static pthread_key_t tls_key;
-static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
-static _Thread_local eval_tls *tls_state;
-
-static void tls_destroy(void *arg)
-{
-    eval_tls *t = arg;
-    pcre2_match_data_free(t->md);
-    lr_buf_free(&t->text);
-    free(t);
-}
-
-static void tls_make_key(void)
-{
-    (void)pthread_key_create(&tls_key, tls_destroy);
-}
-
-static eval_tls *tls_get(void)
-{
-    if (tls_state)
-        return tls_state;
-    pthread_once(&tls_once, tls_make_key);
-    eval_tls *t = xcalloc(1, sizeof *t);
-    /* one ovector pair: we only ask "does it match" (rc 0 still means a match) */
-    t->md = pcre2_match_data_create(1, NULL);
-    if (!t->md) {
-        fputs("logrelay: out of memory\n", stderr);
-        abort();
-    }
-    lr_buf_init(&t->text, 4096);
-    (void)pthread_setspecific(tls_key, t);
-    tls_state = t;
-    return t;
-}
-
-static const lr_value *operand_value(const operand *o, const lr_value *fields)
-{
-    return o->is_field ? lr_path_get(fields, &o->path) : &o->lit;
-}
-
-/* Returns 1 match, 0 no match, -1 no decision (no text, or a limit hit). */
-static int regex_match(const lr_expr *e, const node *n, const lr_value *v)
-{
-    char tmp[24];
-    const char *s;
-    size_t len;
-    eval_tls *t = tls_get();
-    switch (v->kind) {
-    case LR_VAL_STRING:
-        s = v->u.s;
-        len = v->len;
-        break;
-    case LR_VAL_INT:
-        s = lr_expr_int_text(v->u.i, tmp, &len);
-        break;
-    case LR_VAL_FLOAT:
-        lr_buf_reset(&t->text);
-        if (!lr_json_encode_double(&t->text, v->u.f))
-            return -1;
-        s = t->text.data;
-        len = t->text.len;
-        break;
-    case LR_VAL_BOOL:
-        s = v->u.b ? "true" : "false";
-        len = strlen(s);
-        break;
-    default:
-        return -1;
-    }
-    /* pcre2_jit_match skips argument checks that hold by construction here */
-    int rc = n->jit ? pcre2_jit_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx)
-                    : pcre2_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx);
-    if (rc >= 0)
-        return 1;
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return 0;
-    atomic_fetch_add_explicit(&((lr_expr *)e)->regex_failures, 1, memory_order_relaxed);
-    return -1;
-}
-
-static bool eval_node(const lr_expr *e, const node *n, const lr_value *fields)
-{
-    switch (n->kind) {
-    case N_OR:
-        for (size_t i = 0; i < n->nkids; i++)
-            if (eval_node(e, n->kids[i], fields))
-                return true;
-        return false;
-    case N_AND:
-        for (size_t i = 0; i < n->nkids; i++)
-            if (!eval_node(e, n->kids[i], fields))
-                return false;
-        return true;
-    case N_NOT:
-        return !eval_node(e, n->kids[0], fields);
-    case N_CONST:
-        return n->value;
-    case N_EXISTS:
-        return lr_path_get(fields, &n->l.path) != NULL;
-    case N_IN: {
-        const lr_value *v = operand_value(&n->l, fields);
-        if (!v)
-            return false;
-        for (size_t i = 0; i < n->nlist; i++)
-            if (lr_expr_compare(v, &n->list[i], LR_CMP_EQ))
-                return true;
-        return false;
-    }
-    case N_CMP: {
-        const lr_value *l = operand_value(&n->l, fields);
-        if (n->op == OP_MATCH || n->op == OP_NMATCH) {
-            if (!l)
-                return false;
-            int m = regex_match(e, n, l);
-            if (m < 0)
-                return false;
-            return n->op == OP_MATCH ? m == 1 : m == 0;
-        }
-        const lr_value *r = operand_value(&n->r, fields);
-        if (!l || !r)
-            return n->op == OP_NE;
-        return lr_expr_compare(l, r, (lr_cmp)n->op);
-    }
-    }
-    return false;
-}
-
-bool lr_expr_eval(const lr_expr *e, const lr_value *fields)
-{
-    return eval_node(e, e->root, fields);
 }

@@ -30,6 +30,10 @@ lr_expr *lr_expr_compile(const char *text, int *err_col, char *err, size_t errle
 /* True when the event matches. A missing field makes a comparison false
  * (and `!=` true); see docs/routes.md. */
 bool lr_expr_eval(const lr_expr *e, const lr_value *fields);
+/* The same, faster when `unique_keys` says that the keys of `fields` (the
+ * root object) are all distinct (lr_record's fields_unique_keys): field
+ * lookups then start where the key was found last time. */
+bool lr_expr_eval_keys(const lr_expr *e, const lr_value *fields, bool unique_keys);
 void lr_expr_free(lr_expr *e);
 
 /* The source text the expression was compiled from. */

@@ -169,26 +169,7 @@ bool lr_expr_compare(const lr_value *a, const lr_value *b, lr_cmp op)
     relation rel = relate(a, b, &c);
     if (rel == REL_NONE)
         return op == LR_CMP_NE;
-    switch (op) {
-    case LR_CMP_EQ:
-        return c == 0;
-    case LR_CMP_NE:
-        return c != 0;
-    default:
-        break;
-    }
-    if (rel != REL_ORDERED)
+    if (rel != REL_ORDERED && op != LR_CMP_EQ && op != LR_CMP_NE)
         return false;
-    switch (op) {
-    case LR_CMP_LT:
-        return c < 0;
-    case LR_CMP_LE:
-        return c <= 0;
-    case LR_CMP_GT:
-        return c > 0;
-    case LR_CMP_GE:
-        return c >= 0;
-    default:
-        return false;
-    }
+    return lr_cmp_holds(c, op);
 }

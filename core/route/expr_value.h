@@ -29,6 +29,26 @@ typedef enum lr_cmp {
  *    false and != is true. */
 bool lr_expr_compare(const lr_value *a, const lr_value *b, lr_cmp op);
 
+/* Whether `op` holds between two values that compare as c (< 0, == 0,
+ * > 0), for a pair whose order means something. */
+static inline bool lr_cmp_holds(int c, lr_cmp op)
+{
+    switch (op) {
+    case LR_CMP_EQ:
+        return c == 0;
+    case LR_CMP_NE:
+        return c != 0;
+    case LR_CMP_LT:
+        return c < 0;
+    case LR_CMP_LE:
+        return c <= 0;
+    case LR_CMP_GT:
+        return c > 0;
+    default:
+        return c >= 0;
+    }
+}
+
 /* Strict decimal number: -?digits(.digits)?([eE][+-]?digits)?. Integers that
  * fit int64 become LR_VAL_INT, everything else LR_VAL_FLOAT. */
 bool lr_expr_parse_number(const char *s, size_t n, lr_value *out);

@@ -356,21 +356,33 @@ lr_routes *lr_routes_build(const lr_cfg_node *routes_seq, lr_output_lookup_fn lo
 /* Dispatch                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* strcmp(a, b) == 0 for the short names of `from:`, without a libc call. */
+static inline bool name_eq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        if (*a != *b)
+            return false;
+        if (!*a)
+            return true;
+    }
+}
+
 static bool from_matches(const route *rt, const lr_event *ev)
 {
     if (!rt->nfrom)
         return true;
     for (size_t i = 0; i < rt->nfrom; i++) {
         const char *f = rt->from[i];
-        if ((ev->source && strcmp(f, ev->source) == 0) || (ev->format && strcmp(f, ev->format) == 0))
+        if ((ev->source && name_eq(f, ev->source)) || (ev->format && name_eq(f, ev->format)))
             return true;
     }
     return false;
 }
 
-static bool route_matches(const route *rt, const lr_event *ev)
+/* `unique_keys`: the record's root keys are all distinct (see lr_expr_eval_keys). */
+static bool route_matches(const route *rt, const lr_event *ev, bool unique_keys)
 {
-    return from_matches(rt, ev) && (!rt->when || lr_expr_eval(rt->when, ev->fields));
+    return from_matches(rt, ev) && (!rt->when || lr_expr_eval_keys(rt->when, ev->fields, unique_keys));
 }
 
 static void bump(atomic_uint_fast64_t *c)
@@ -394,7 +406,7 @@ size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *t
     for (size_t i = 0; i < r->n; i++) {
         route *rt = &r->r[i];
         /* conditions always read the record as parsed, never another route's view */
-        if (!route_matches(rt, &rec->ev))
+        if (!route_matches(rt, &rec->ev, rec->fields_unique_keys))
             continue;
         matched = true;
         bump(&rt->matched);
@@ -406,7 +418,8 @@ size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *t
                 if (rt->tx) {
                     view = lr_transforms_apply(rt->tx, rec);
                 } else {
-                    lr_record_encode_json(rec);
+                    if (!rec->ev.json) /* the parsers encode as they scan: mostly done */
+                        lr_record_encode_json(rec);
                     view = &rec->ev;
                 }
             }
@@ -459,7 +472,7 @@ int lr_routes_find(const lr_routes *r, const char *name)
 
 bool lr_routes_match(const lr_routes *r, size_t i, const lr_event *ev)
 {
-    return i < r->n && route_matches(&r->r[i], ev);
+    return i < r->n && route_matches(&r->r[i], ev, false);
 }
 
 const lr_event *lr_routes_view(const lr_routes *r, size_t i, lr_record *rec)

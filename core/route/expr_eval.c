@@ -1,0 +1,474 @@
+/*
+ * expr_eval.c: evaluating route conditions. At load the tree (expr_tree.h)
+ * becomes a flat program: one test per comparison, each with the step to
+ * take when it holds and when it does not ("and", "or" and "not" are only
+ * jumps, always forward). A test knows at load what it compares (a root key
+ * with an integer literal, with a string, a list of strings, a regex that is
+ * a set of plain strings, ...), so the common cases run without the general
+ * type rules of expr_value.c, and give the same answers.
+ *
+ * Threading: lr_expr_eval only reads the program, except the slot hints
+ * (relaxed atomics, verified on every use, so a stale or torn-between-threads
+ * value only costs a scan). What a PCRE2 match needs per call (match data, a
+ * buffer for number text) lives in per-thread state created once per thread,
+ * so evaluation never allocates.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/json_encode.h"
+#include "route/bytes.h"
+#include "route/expr.h"
+#include "route/expr_tree.h"
+#include "util/buf.h"
+
+/* ------------------------------------------------------------------------ */
+/* The program                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum test_kind {
+    T_CONST,
+    T_EXISTS,
+    T_INT,    /* field op integer literal */
+    T_FLOAT,  /* field op float literal */
+    T_STR_EQ, /* field == / != string literal */
+    T_CMP,    /* anything else: the rules of expr_value.c */
+    T_IN_STR, /* field in [strings] */
+    T_IN_INT, /* field in [integers] */
+    T_IN,     /* field in [mixed literals] */
+    T_MATCH,  /* field =~ / !~ regex */
+} test_kind;
+
+/* Where a step goes after the last test. */
+#define END_TRUE (-1)
+#define END_FALSE (-2)
+/* Slot hints of a test: NHINTS buckets picked by the root's member count,
+ * each remembering the last two slots where the key was found (16 bits each,
+ * the latest in the low half). A parser's records come in a few layouts
+ * (cdn_access has six, two or three of a given size). */
+#define NHINTS 4
+#define HINT_MAX_SLOT 0xffffu
+
+/* One step of the program; what the common tests read sits in the first
+ * bytes, copied from the tree. */
+struct test {
+    uint8_t kind; /* test_kind */
+    uint8_t op;   /* cmp_op */
+    bool value;   /* T_CONST */
+    bool top;     /* the left operand is a key of the root object (a path of one segment) */
+    int32_t on_true, on_false;
+    const char *key; /* top: that key */
+    uint32_t key_len;
+    atomic_uint hints[NHINTS];
+    lr_value lit;           /* T_INT, T_FLOAT, T_STR_EQ: the literal */
+    const operand *lo, *ro; /* left (a field, except in T_CONST / T_CMP) and right operands */
+    const node *n;          /* lists and regexes */
+};
+
+static size_t count_tests(const node *n)
+{
+    if (n->kind != N_AND && n->kind != N_OR && n->kind != N_NOT)
+        return 1;
+    size_t c = 0;
+    for (size_t i = 0; i < n->nkids; i++)
+        c += count_tests(n->kids[i]);
+    return c;
+}
+
+static cmp_op mirror(cmp_op op)
+{
+    switch (op) {
+    case OP_LT:
+        return OP_GT;
+    case OP_LE:
+        return OP_GE;
+    case OP_GT:
+        return OP_LT;
+    case OP_GE:
+        return OP_LE;
+    default:
+        return op;
+    }
+}
+
+static bool all_of_kind(const lr_value *list, size_t n, uint8_t kind)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i].kind != kind)
+            return false;
+    return true;
+}
+
+static void fill_test(test *t, const node *n)
+{
+    t->n = n;
+    t->op = (uint8_t)n->op;
+    t->lo = &n->l;
+    t->ro = &n->r;
+    switch (n->kind) {
+    case N_CONST:
+        t->kind = T_CONST;
+        t->value = n->value;
+        break;
+    case N_EXISTS:
+        t->kind = T_EXISTS;
+        break;
+    case N_IN:
+        t->kind = all_of_kind(n->list, n->nlist, LR_VAL_STRING) ? T_IN_STR
+                  : all_of_kind(n->list, n->nlist, LR_VAL_INT)  ? T_IN_INT
+                                                                : T_IN;
+        break;
+    default: /* N_CMP */
+        if (n->op == OP_MATCH || n->op == OP_NMATCH) {
+            t->kind = T_MATCH;
+            break;
+        }
+        /* `500 <= statuscode` is `statuscode >= 500`: every rule of
+         * expr_value.h is symmetric */
+        if (!n->l.is_field && n->r.is_field) {
+            t->lo = &n->r;
+            t->ro = &n->l;
+            t->op = (uint8_t)mirror(n->op);
+        }
+        t->kind = T_CMP;
+        if (t->lo->is_field && !t->ro->is_field) {
+            if (t->ro->lit.kind == LR_VAL_INT)
+                t->kind = T_INT;
+            else if (t->ro->lit.kind == LR_VAL_FLOAT)
+                t->kind = T_FLOAT;
+            else if (t->ro->lit.kind == LR_VAL_STRING && (t->op == OP_EQ || t->op == OP_NE))
+                t->kind = T_STR_EQ;
+        }
+        break;
+    }
+    t->top = t->kind != T_CONST && t->lo->is_field && t->lo->path.nseg == 1;
+    if (t->top) {
+        t->key = t->lo->path.text;
+        t->key_len = (uint32_t)t->lo->path.len;
+    }
+    if (t->kind == T_INT || t->kind == T_FLOAT || t->kind == T_STR_EQ)
+        t->lit = t->ro->lit;
+}
+
+/* Emits the tests of n from `at` on: when n holds go to `yes`, else to `no`. */
+static size_t emit(test *prog, size_t at, const node *n, int32_t yes, int32_t no)
+{
+    switch (n->kind) {
+    case N_AND:
+    case N_OR:
+        for (size_t i = 0; i < n->nkids; i++) {
+            bool last = i + 1 == n->nkids;
+            int32_t next = (int32_t)(at + count_tests(n->kids[i]));
+            if (n->kind == N_AND)
+                at = emit(prog, at, n->kids[i], last ? yes : next, no);
+            else
+                at = emit(prog, at, n->kids[i], yes, last ? no : next);
+        }
+        return at;
+    case N_NOT:
+        return emit(prog, at, n->kids[0], no, yes);
+    default:
+        fill_test(&prog[at], n);
+        prog[at].on_true = yes;
+        prog[at].on_false = no;
+        return at + 1;
+    }
+}
+
+void lr_expr_program_build(lr_expr *e)
+{
+    e->nprog = count_tests(e->root);
+    e->prog = calloc(e->nprog, sizeof *e->prog);
+    if (!e->prog) {
+        fputs("logrelay: out of memory\n", stderr);
+        abort();
+    }
+    for (size_t i = 0; i < e->nprog; i++)
+        for (size_t h = 0; h < NHINTS; h++)
+            atomic_init(&e->prog[i].hints[h], 0);
+    emit(e->prog, 0, e->root, END_TRUE, END_FALSE);
+}
+
+void lr_expr_program_free(lr_expr *e)
+{
+    free(e->prog);
+    e->prog = NULL;
+    e->nprog = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-thread regex state                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* What one thread needs to run regexes without allocating per call. */
+typedef struct eval_tls {
+    pcre2_match_data *md;
+    lr_buf text; /* number text for a regex applied to a number */
+} eval_tls;
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static _Thread_local eval_tls *tls_state;
+
+static void tls_destroy(void *arg)
+{
+    eval_tls *t = arg;
+    pcre2_match_data_free(t->md);
+    lr_buf_free(&t->text);
+    free(t);
+}
+
+static void tls_make_key(void)
+{
+    (void)pthread_key_create(&tls_key, tls_destroy);
+}
+
+static eval_tls *tls_get(void)
+{
+    if (tls_state)
+        return tls_state;
+    pthread_once(&tls_once, tls_make_key);
+    eval_tls *t = calloc(1, sizeof *t);
+    /* one ovector pair: we only ask "does it match" (rc 0 still means a match) */
+    if (!t || !(t->md = pcre2_match_data_create(1, NULL))) {
+        fputs("logrelay: out of memory\n", stderr);
+        abort();
+    }
+    lr_buf_init(&t->text, 4096);
+    (void)pthread_setspecific(tls_key, t);
+    tls_state = t;
+    return t;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Field lookup                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* The test's field, a key of the root object; the first member with that
+ * key wins, as in lr_path_get. A parser's records put their keys in a few
+ * fixed orders, so the slot where the key was found last time (for roots of
+ * this size) is tried first. That shortcut is only exact when no earlier
+ * member has the same key, so the caller says whether the root's keys are
+ * distinct (`unique`, from lr_record's fields_unique_keys: true for
+ * cdn_access, raw and parse-error records; JSON input can repeat keys).
+ * Comparing key pointers would need no flag but is not safe: arenas are
+ * reused, so a JSON record may hold a key at the very address a parser's
+ * static key had, with a duplicate of it before. */
+typedef struct root_view {
+    const lr_value *fields;
+    const lr_member *m; /* the root's members (none when it is not an object) */
+    uint32_t n;
+    unsigned bucket; /* the hints that apply: n % NHINTS */
+    bool unique;     /* the root's keys are distinct: hints may be used */
+} root_view;
+
+static inline const lr_value *top_get(const root_view *r, const test *t)
+{
+    const char *k = t->key;
+    uint32_t n = t->key_len;
+    const lr_member *m = r->m;
+    atomic_uint *hint = (atomic_uint *)&t->hints[r->bucket];
+    unsigned h = 0;
+    if (r->unique) {
+        h = atomic_load_explicit(hint, memory_order_relaxed);
+        unsigned a = h & HINT_MAX_SLOT, b = h >> 16;
+        if (a < r->n && m[a].key_len == n && lr_bytes_eq(m[a].key, k, n))
+            return &m[a].value;
+        if (b < r->n && m[b].key_len == n && lr_bytes_eq(m[b].key, k, n)) {
+            atomic_store_explicit(hint, b | a << 16, memory_order_relaxed);
+            return &m[b].value;
+        }
+    }
+    for (uint32_t i = 0; i < r->n; i++) {
+        if (m[i].key_len == n && lr_bytes_eq(m[i].key, k, n)) {
+            if (r->unique && i <= HINT_MAX_SLOT)
+                atomic_store_explicit(hint, i | (h & HINT_MAX_SLOT) << 16, memory_order_relaxed);
+            return &m[i].value;
+        }
+    }
+    return NULL;
+}
+
+static inline const lr_value *left_value(const test *t, const root_view *r)
+{
+    if (t->top)
+        return top_get(r, t);
+    return t->lo->is_field ? lr_path_get(r->fields, &t->lo->path) : &t->lo->lit;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tests                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Returns 1 match, 0 no match, -1 no decision (no text, or a limit hit). */
+static int regex_match(const lr_expr *e, const node *n, const lr_value *v)
+{
+    char tmp[24];
+    const char *s;
+    size_t len;
+    if (v->kind == LR_VAL_STRING && n->lits) {
+        int r = lr_litset_match(n->lits, v->u.s, v->len);
+        if (r >= 0)
+            return r;
+    }
+    eval_tls *t = tls_get();
+    switch (v->kind) {
+    case LR_VAL_STRING:
+        s = v->u.s;
+        len = v->len;
+        break;
+    case LR_VAL_INT:
+        s = lr_expr_int_text(v->u.i, tmp, &len);
+        break;
+    case LR_VAL_FLOAT:
+        lr_buf_reset(&t->text);
+        if (!lr_json_encode_double(&t->text, v->u.f))
+            return -1;
+        s = t->text.data;
+        len = t->text.len;
+        break;
+    case LR_VAL_BOOL:
+        s = v->u.b ? "true" : "false";
+        len = strlen(s);
+        break;
+    default:
+        return -1;
+    }
+    if (v->kind != LR_VAL_STRING && n->lits) {
+        int r = lr_litset_match(n->lits, s, len);
+        if (r >= 0)
+            return r;
+    }
+    /* pcre2_jit_match skips argument checks that hold by construction here */
+    int rc = n->jit ? pcre2_jit_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx)
+                    : pcre2_match(n->re, (PCRE2_SPTR)s, len, 0, 0, t->md, e->mctx);
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    atomic_fetch_add_explicit(&((lr_expr *)e)->regex_failures, 1, memory_order_relaxed);
+    return -1;
+}
+
+/* Two numbers as compare_numbers in expr_value.c: NaN is unordered, so only
+ * != holds. */
+static inline bool double_holds(double a, double b, cmp_op op)
+{
+    if (a != a || b != b)
+        return op == OP_NE;
+    return lr_cmp_holds((a > b) - (a < b), (lr_cmp)op);
+}
+
+static bool in_list(const test *t, const lr_value *v)
+{
+    const node *n = t->n;
+    switch (t->kind) {
+    case T_IN_STR:
+        if (v->kind != LR_VAL_STRING)
+            break;
+        for (size_t i = 0; i < n->nlist; i++)
+            if (v->len == n->list[i].len && lr_bytes_eq(v->u.s, n->list[i].u.s, v->len))
+                return true;
+        return false;
+    case T_IN_INT:
+        if (v->kind != LR_VAL_INT)
+            break;
+        for (size_t i = 0; i < n->nlist; i++)
+            if (v->u.i == n->list[i].u.i)
+                return true;
+        return false;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < n->nlist; i++)
+        if (lr_expr_compare(v, &n->list[i], LR_CMP_EQ))
+            return true;
+    return false;
+}
+
+static inline __attribute__((always_inline)) bool run_test(const lr_expr *e, const test *t,
+                                                           const root_view *root)
+{
+    if (t->kind == T_CONST)
+        return t->value;
+    const lr_value *v = left_value(t, root);
+    cmp_op op = (cmp_op)t->op;
+    switch (t->kind) {
+    case T_EXISTS:
+        return v != NULL;
+    case T_INT:
+        if (!v)
+            return op == OP_NE;
+        if (v->kind == LR_VAL_INT)
+            return lr_cmp_holds((v->u.i > t->lit.u.i) - (v->u.i < t->lit.u.i), (lr_cmp)op);
+        if (v->kind == LR_VAL_FLOAT)
+            return double_holds(v->u.f, (double)t->lit.u.i, op);
+        return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+    case T_FLOAT:
+        if (!v)
+            return op == OP_NE;
+        if (v->kind == LR_VAL_FLOAT)
+            return double_holds(v->u.f, t->lit.u.f, op);
+        if (v->kind == LR_VAL_INT)
+            return double_holds((double)v->u.i, t->lit.u.f, op);
+        return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+    case T_STR_EQ:
+        if (!v)
+            return op == OP_NE;
+        if (v->kind == LR_VAL_STRING) {
+            const lr_value *lit = &t->lit;
+            bool eq = v->len == lit->len && lr_bytes_eq(v->u.s, lit->u.s, v->len);
+            return op == OP_EQ ? eq : !eq;
+        }
+        return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+    case T_IN_STR:
+    case T_IN_INT:
+    case T_IN:
+        return v && in_list(t, v);
+    case T_MATCH: {
+        if (!v)
+            return false;
+        int m = regex_match(e, t->n, v);
+        if (m < 0)
+            return false;
+        return op == OP_MATCH ? m == 1 : m == 0;
+    }
+    default: { /* T_CMP */
+        const lr_value *r = t->ro->is_field ? lr_path_get(root->fields, &t->ro->path) : &t->ro->lit;
+        if (!v || !r)
+            return op == OP_NE;
+        return lr_expr_compare(v, r, (lr_cmp)op);
+    }
+    }
+}
+
+static bool eval(const lr_expr *e, const lr_value *fields, bool unique)
+{
+    root_view root = {.fields = fields, .unique = unique};
+    if (fields && fields->kind == LR_VAL_OBJECT) {
+        root.m = fields->u.members;
+        root.n = fields->len;
+        root.bucket = fields->len % NHINTS;
+    }
+    const test *prog = e->prog;
+    int32_t i = 0;
+    for (;;) {
+        const test *t = &prog[i];
+        i = run_test(e, t, &root) ? t->on_true : t->on_false;
+        if (i < 0)
+            return i == END_TRUE;
+    }
+}
+
+bool lr_expr_eval(const lr_expr *e, const lr_value *fields)
+{
+    return eval(e, fields, false);
+}
+
+bool lr_expr_eval_keys(const lr_expr *e, const lr_value *fields, bool unique_keys)
+{
+    return eval(e, fields, unique_keys);
+}
