@@ -106,12 +106,14 @@ static int class_of(size_t size)
 
 void *lr_record_pool_get(size_t size, size_t *cap)
 {
-    int k = LR_POOL_DISABLED ? -1 : class_of(size);
+    int k = class_of(size);
     if (k < 0) {
         *cap = size;
         return xmalloc(size);
     }
     *cap = class_size[k];
+    if (LR_POOL_DISABLED) /* same sizes, no reuse */
+        return xmalloc(class_size[k]);
     pool_node *n = local.freed[k];
     if (n) {
         local.freed[k] = n->next;

@@ -8,9 +8,9 @@
  *
  * Ownership: lr_record_pool_get returns a block the caller owns until it
  * gives it back with lr_record_pool_put (never free() it). Blocks larger than
- * the biggest class are plain malloc/free, and so is everything when the
- * build runs under AddressSanitizer (recycled memory would hide
- * use-after-free from it).
+ * the biggest class are plain malloc/free. Under AddressSanitizer every
+ * block is malloc'd and freed (recycled memory would hide use-after-free
+ * from it), with the same sizes.
  *
  * Threading: any thread may get and put. Freed blocks go to a shared
  * lock-free stack; a getting thread takes the whole stack at once into its
@@ -32,7 +32,7 @@
 void *lr_record_pool_get(size_t size, size_t *cap);
 /* Give a block back; `cap` is what lr_record_pool_get reported. */
 void lr_record_pool_put(void *block, size_t cap);
-/* False when blocks are plain malloc/free (AddressSanitizer builds). */
+/* False when blocks are never reused (AddressSanitizer builds). */
 bool lr_record_pool_enabled(void);
 /* Free every block the shared stacks and this thread hold (at shutdown, so
  * leak checkers see nothing). */
