@@ -78,7 +78,7 @@ static inline uint64_t load_tail(const unsigned char *s, size_t n, size_t i)
     return x;
 }
 
-char *lr_json_put_special(char *d, const unsigned char *s, size_t avail, size_t *used)
+static inline char *put_special(char *d, const unsigned char *s, size_t avail, size_t *used)
 {
     unsigned c = s[0];
     if (c >= 0x80) {
@@ -129,6 +129,11 @@ char *lr_json_put_special(char *d, const unsigned char *s, size_t avail, size_t 
         *d++ = hexdig[c & 15];
     }
     return d;
+}
+
+char *lr_json_put_special(char *d, const unsigned char *s, size_t avail, size_t *used)
+{
+    return put_special(d, s, avail, used);
 }
 
 /* Write the encoding of s[0..n) at d, which has room for n * 6 + 2 + 16
@@ -192,7 +197,7 @@ static char *put_string(char *d, const unsigned char *s, size_t n)
         }
     special:;
         size_t used;
-        d = lr_json_put_special(d, s + i, n - i, &used);
+        d = put_special(d, s + i, n - i, &used);
         i += used;
     }
     *d++ = '"';
