@@ -161,21 +161,67 @@ static void fill_test(test *t, const node *n)
     t->nlist = n->nlist;
 }
 
-/* Emits the tests of n from `at` on: when n holds go to `yes`, else to `no`. */
+/* What evaluating n may cost, as a rank: comparisons of root keys, of
+ * nested paths, anchored literal sets, other literal sets; COST_PCRE2 when n
+ * holds a regex only PCRE2 runs. */
+enum { COST_ROOT, COST_PATH, COST_ANCHORED, COST_SEARCH, COST_PCRE2 };
+
+static int cost(const node *n)
+{
+    int c = COST_ROOT;
+    for (size_t i = 0; i < n->nkids; i++) {
+        int k = cost(n->kids[i]);
+        c = k > c ? k : c;
+    }
+    if (n->kind == N_CMP && (n->op == OP_MATCH || n->op == OP_NMATCH))
+        return !n->lits ? COST_PCRE2 : lr_litset_anchored_only(n->lits) ? COST_ANCHORED : COST_SEARCH;
+    if ((n->l.is_field && n->l.path.nseg > 1) || (n->r.is_field && n->r.path.nseg > 1))
+        c = c > COST_PATH ? c : COST_PATH;
+    return c;
+}
+
+/* Emits the tests of n from `at` on: when n holds go to `yes`, else to `no`.
+ * The operands of `and` / `or` go cheapest first (`request =~ "^/wp-" and
+ * statuscode in [...]` tests the status first), unless one holds a regex
+ * only PCRE2 runs: whether such a regex runs is visible (a match that hits
+ * a limit is counted). Nothing else is: tests have no effects, and a
+ * literal set never comes near PCRE2's limits. */
 static size_t emit(test *prog, size_t at, const node *n, int32_t yes, int32_t no)
 {
     switch (n->kind) {
     case N_AND:
-    case N_OR:
-        for (size_t i = 0; i < n->nkids; i++) {
-            bool last = i + 1 == n->nkids;
-            int32_t next = (int32_t)(at + count_tests(n->kids[i]));
-            if (n->kind == N_AND)
-                at = emit(prog, at, n->kids[i], last ? yes : next, no);
-            else
-                at = emit(prog, at, n->kids[i], yes, last ? no : next);
+    case N_OR: {
+        size_t *order = malloc(n->nkids * sizeof *order);
+        int *costs = malloc(n->nkids * sizeof *costs);
+        if (!order || !costs) {
+            fputs("logrelay: out of memory\n", stderr);
+            abort();
         }
+        bool pinned = false;
+        for (size_t i = 0; i < n->nkids; i++) {
+            order[i] = i;
+            costs[i] = cost(n->kids[i]);
+            pinned |= costs[i] == COST_PCRE2;
+        }
+        for (size_t i = 1; i < n->nkids && !pinned; i++) /* stable: equal costs keep their order */
+            for (size_t j = i; j > 0 && costs[order[j - 1]] > costs[order[j]]; j--) {
+                size_t x = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = x;
+            }
+        for (size_t i = 0; i < n->nkids; i++) {
+            const node *k = n->kids[order[i]];
+            bool last = i + 1 == n->nkids;
+            int32_t next = (int32_t)(at + count_tests(k));
+            if (n->kind == N_AND)
+                at = emit(prog, at, k, last ? yes : next, no);
+            else
+                at = emit(prog, at, k, yes, last ? no : next);
+        }
+        free(order);
+        free(costs);
         return at;
+    }
     case N_NOT:
         return emit(prog, at, n->kids[0], no, yes);
     default:

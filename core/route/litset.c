@@ -319,6 +319,11 @@ bool lr_litset_caseless(const lr_litset *ls)
     return ls->caseless;
 }
 
+bool lr_litset_anchored_only(const lr_litset *ls)
+{
+    return ls->nu == 0;
+}
+
 void lr_litset_use_avx2(lr_litset *ls, bool on)
 {
     ls->avx2 = false;
@@ -422,9 +427,12 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
         return verify(ls, s, len, 0, bits);
     }
     size_t p = 0;
-    for (; p + 17 <= len; p += 16) {
-        unsigned bits = block_candidates(ls, npairs, nsingles, s + p, fold_bits, &acc);
-        if (bits && verify(ls, s, len, p, bits))
+    while (p + 17 <= len) {
+        /* no call in the inner loop: its vectors stay in registers */
+        unsigned bits = 0;
+        for (; p + 17 <= len && !bits; p += 16)
+            bits = block_candidates(ls, npairs, nsingles, s + p, fold_bits, &acc);
+        if (bits && verify(ls, s, len, p - 16, bits))
             return 1;
     }
     /* the last positions: one more block ending at the end, without the
@@ -477,9 +485,12 @@ static inline __attribute__((always_inline)) AVX2 int search32_n(const lr_litset
     const __m256i fold_bits = _mm256_set1_epi8(ls->caseless ? 0x20 : 0);
     __m256i acc = _mm256_setzero_si256();
     size_t p = 0;
-    for (; p + 33 <= len; p += 32) {
-        unsigned bits = block32(ls, npairs, nsingles, s + p, fold_bits, &acc);
-        if (bits && verify(ls, s, len, p, bits))
+    while (p + 33 <= len) {
+        /* no call in the inner loop: its vectors stay in registers */
+        unsigned bits = 0;
+        for (; p + 33 <= len && !bits; p += 32)
+            bits = block32(ls, npairs, nsingles, s + p, fold_bits, &acc);
+        if (bits && verify(ls, s, len, p - 32, bits))
             return 1;
     }
     size_t q = len - 33;

@@ -305,6 +305,16 @@ static void test_regex_match_limit(void **state)
     assert_false(lr_expr_eval(e, rec->ev.fields)); /* no decision is not "does not match" */
     assert_int_equal(lr_expr_regex_failures(e), 1);
     lr_expr_free(e);
+    /* cheaper tests go first, but never past a regex only PCRE2 runs: it
+     * runs (and counts its failure) exactly when written to */
+    e = lr_expr_compile("s =~ \"^(a+)+$\" and nope == 1", &col, err, sizeof err);
+    assert_false(lr_expr_eval(e, rec->ev.fields));
+    assert_int_equal(lr_expr_regex_failures(e), 1);
+    lr_expr_free(e);
+    e = lr_expr_compile("nope == 1 and s =~ \"^(a+)+$\"", &col, err, sizeof err);
+    assert_false(lr_expr_eval(e, rec->ev.fields));
+    assert_int_equal(lr_expr_regex_failures(e), 0);
+    lr_expr_free(e);
     lr_record_unref(rec);
 }
 
@@ -529,6 +539,11 @@ static void test_regex_literal_sets(void **state)
     assert_match("flag =~ \"^tr\"", rec);
     assert_no_match("nope =~ \"x\"", rec);
     assert_no_match("nope !~ \"x\"", rec);
+    /* operands reordered by cost give the same answers */
+    assert_match("ua =~ \"(?i)bot\" and code == 503 and uri =~ \"^/wp-\"", rec);
+    assert_no_match("ua =~ \"(?i)bot\" and code == 404", rec);
+    assert_match("ua =~ \"(?i)nikto\" or not (code in [1, 2]) and uri =~ \"^/wp-\"", rec);
+    assert_match("not (ua =~ \"(?i)nikto\" or code == 1) and (flag == true or nope == 1)", rec);
     lr_record_unref(rec);
 }
 
