@@ -30,10 +30,31 @@ lr_expr *lr_expr_compile(const char *text, int *err_col, char *err, size_t errle
 /* True when the event matches. A missing field makes a comparison false
  * (and `!=` true); see docs/routes.md. */
 bool lr_expr_eval(const lr_expr *e, const lr_value *fields);
-/* The same, faster when `unique_keys` says that the keys of `fields` (the
- * root object) are all distinct (lr_record's fields_unique_keys): field
- * lookups then start where the key was found last time. */
-bool lr_expr_eval_keys(const lr_expr *e, const lr_value *fields, bool unique_keys);
+/* A record's root as conditions look at it, worked out once per record
+ * for all its routes' conditions. `unique_keys` says that the keys of
+ * `fields` (the root object) are all distinct (lr_record's
+ * fields_unique_keys): field lookups then start where the key was found last
+ * time, in records of the same layout. */
+typedef struct lr_expr_root {
+    const lr_value *fields;
+    const lr_member *members; /* the root's members (none when it is not an object) */
+    uint32_t n;
+    unsigned layout; /* a cheap signature of the root's layout, which picks the hints */
+    bool unique_keys;
+} lr_expr_root;
+/* Layout signatures: the member count and the length of the third key tell
+ * a parser's layouts apart (cdn_access's six land in five of the eight). */
+#define LR_EXPR_LAYOUTS 8
+static inline void lr_expr_root_init(lr_expr_root *root, const lr_value *fields, bool unique_keys)
+{
+    *root = (lr_expr_root){.fields = fields, .unique_keys = unique_keys};
+    if (fields && fields->kind == LR_VAL_OBJECT) {
+        root->members = fields->u.members;
+        root->n = fields->len;
+        root->layout = (fields->len + (fields->len > 2 ? root->members[2].key_len : 0)) % LR_EXPR_LAYOUTS;
+    }
+}
+bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root);
 void lr_expr_free(lr_expr *e);
 
 /* The source text the expression was compiled from. */

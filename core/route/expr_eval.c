@@ -45,25 +45,30 @@ typedef enum test_kind {
 /* Where a step goes after the last test. */
 #define END_TRUE (-1)
 #define END_FALSE (-2)
-/* Slot hints of a test: NHINTS buckets picked by the root's member count,
- * each remembering the last two slots where the key was found (16 bits each,
- * the latest in the low half). A parser's records come in a few layouts
- * (cdn_access has six, two or three of a given size). */
-#define NHINTS 4
-#define HINT_MAX_SLOT 0xffffu
+/* Slot hints of a test: one per record layout as far as a cheap signature
+ * tells them apart (lr_expr_root_init), each remembering two slots where
+ * the key was found (8 bits each: keys further than HINT_MAX_SLOT are always
+ * searched). */
+#define NHINTS LR_EXPR_LAYOUTS
+#define HINT_MAX_SLOT 0xffu
 
-/* One step of the program; what the common tests read sits in the first
- * bytes, copied from the tree. */
+/* One step of the program. What the common tests read (copied from the
+ * tree) fills the first cache line: routing runs between the parsing of
+ * records, which pushes it out of the nearest cache. */
 struct test {
-    uint8_t kind; /* test_kind */
-    uint8_t op;   /* cmp_op */
-    bool value;   /* T_CONST */
-    bool top;     /* the left operand is a key of the root object (a path of one segment) */
+    _Alignas(64) uint8_t kind; /* test_kind */
+    uint8_t op;                /* cmp_op */
+    bool value;                /* T_CONST */
+    bool top;                  /* the left operand is a key of the root object (a path of one segment) */
     int32_t on_true, on_false;
-    const char *key; /* top: that key */
     uint32_t key_len;
-    atomic_uint hints[NHINTS];
-    lr_value lit;           /* T_INT, T_FLOAT, T_STR_EQ: the literal */
+    const char *key;       /* top: that key */
+    lr_value lit;          /* T_INT, T_FLOAT, T_STR_EQ: the literal */
+    const lr_litset *lits; /* T_MATCH: the pattern as plain strings, if it is */
+    atomic_ushort hints[NHINTS];
+    /* the rest */
+    const lr_value *list; /* T_IN_*: the literals */
+    size_t nlist;
     const operand *lo, *ro; /* left (a field, except in T_CONST / T_CMP) and right operands */
     const node *n;          /* lists and regexes */
 };
@@ -151,23 +156,72 @@ static void fill_test(test *t, const node *n)
     }
     if (t->kind == T_INT || t->kind == T_FLOAT || t->kind == T_STR_EQ)
         t->lit = t->ro->lit;
+    t->lits = n->lits;
+    t->list = n->list;
+    t->nlist = n->nlist;
 }
 
-/* Emits the tests of n from `at` on: when n holds go to `yes`, else to `no`. */
+/* What evaluating n may cost, as a rank: comparisons of root keys, of
+ * nested paths, anchored literal sets, other literal sets; COST_PCRE2 when n
+ * holds a regex only PCRE2 runs. */
+enum { COST_ROOT, COST_PATH, COST_ANCHORED, COST_SEARCH, COST_PCRE2 };
+
+static int cost(const node *n)
+{
+    int c = COST_ROOT;
+    for (size_t i = 0; i < n->nkids; i++) {
+        int k = cost(n->kids[i]);
+        c = k > c ? k : c;
+    }
+    if (n->kind == N_CMP && (n->op == OP_MATCH || n->op == OP_NMATCH))
+        return !n->lits ? COST_PCRE2 : lr_litset_anchored_only(n->lits) ? COST_ANCHORED : COST_SEARCH;
+    if ((n->l.is_field && n->l.path.nseg > 1) || (n->r.is_field && n->r.path.nseg > 1))
+        c = c > COST_PATH ? c : COST_PATH;
+    return c;
+}
+
+/* Emits the tests of n from `at` on: when n holds go to `yes`, else to `no`.
+ * The operands of `and` / `or` go cheapest first (`request =~ "^/wp-" and
+ * statuscode in [...]` tests the status first), unless one holds a regex
+ * only PCRE2 runs: whether such a regex runs is visible (a match that hits
+ * a limit is counted). Nothing else is: tests have no effects, and a
+ * literal set never comes near PCRE2's limits. */
 static size_t emit(test *prog, size_t at, const node *n, int32_t yes, int32_t no)
 {
     switch (n->kind) {
     case N_AND:
-    case N_OR:
-        for (size_t i = 0; i < n->nkids; i++) {
-            bool last = i + 1 == n->nkids;
-            int32_t next = (int32_t)(at + count_tests(n->kids[i]));
-            if (n->kind == N_AND)
-                at = emit(prog, at, n->kids[i], last ? yes : next, no);
-            else
-                at = emit(prog, at, n->kids[i], yes, last ? no : next);
+    case N_OR: {
+        size_t *order = malloc(n->nkids * sizeof *order);
+        int *costs = malloc(n->nkids * sizeof *costs);
+        if (!order || !costs) {
+            fputs("logrelay: out of memory\n", stderr);
+            abort();
         }
+        bool pinned = false;
+        for (size_t i = 0; i < n->nkids; i++) {
+            order[i] = i;
+            costs[i] = cost(n->kids[i]);
+            pinned |= costs[i] == COST_PCRE2;
+        }
+        for (size_t i = 1; i < n->nkids && !pinned; i++) /* stable: equal costs keep their order */
+            for (size_t j = i; j > 0 && costs[order[j - 1]] > costs[order[j]]; j--) {
+                size_t x = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = x;
+            }
+        for (size_t i = 0; i < n->nkids; i++) {
+            const node *k = n->kids[order[i]];
+            bool last = i + 1 == n->nkids;
+            int32_t next = (int32_t)(at + count_tests(k));
+            if (n->kind == N_AND)
+                at = emit(prog, at, k, last ? yes : next, no);
+            else
+                at = emit(prog, at, k, yes, last ? no : next);
+        }
+        free(order);
+        free(costs);
         return at;
+    }
     case N_NOT:
         return emit(prog, at, n->kids[0], no, yes);
     default:
@@ -181,11 +235,12 @@ static size_t emit(test *prog, size_t at, const node *n, int32_t yes, int32_t no
 void lr_expr_program_build(lr_expr *e)
 {
     e->nprog = count_tests(e->root);
-    e->prog = calloc(e->nprog, sizeof *e->prog);
+    e->prog = aligned_alloc(_Alignof(test), e->nprog * sizeof *e->prog);
     if (!e->prog) {
         fputs("logrelay: out of memory\n", stderr);
         abort();
     }
+    memset(e->prog, 0, e->nprog * sizeof *e->prog);
     for (size_t i = 0; i < e->nprog; i++)
         for (size_t h = 0; h < NHINTS; h++)
             atomic_init(&e->prog[i].hints[h], 0);
@@ -249,50 +304,43 @@ static eval_tls *tls_get(void)
 
 /* The test's field, a key of the root object; the first member with that
  * key wins, as in lr_path_get. A parser's records put their keys in a few
- * fixed orders, so the slot where the key was found last time (for roots of
- * this size) is tried first. That shortcut is only exact when no earlier
- * member has the same key, so the caller says whether the root's keys are
- * distinct (`unique`, from lr_record's fields_unique_keys: true for
- * cdn_access, raw and parse-error records; JSON input can repeat keys).
+ * fixed orders, so the slots where the key was found in records of this
+ * layout (r->layout) are tried first: the one a search found last, then the
+ * one before (a hit there is not promoted, so two layouts sharing a
+ * signature do not evict each other). That shortcut is only exact when no
+ * earlier member has the same key, so it is taken only when the root's keys
+ * are distinct (r->unique_keys, from lr_record's fields_unique_keys: true
+ * for cdn_access, raw and parse-error records; JSON input can repeat keys).
  * Comparing key pointers would need no flag but is not safe: arenas are
  * reused, so a JSON record may hold a key at the very address a parser's
  * static key had, with a duplicate of it before. */
-typedef struct root_view {
-    const lr_value *fields;
-    const lr_member *m; /* the root's members (none when it is not an object) */
-    uint32_t n;
-    unsigned bucket; /* the hints that apply: n % NHINTS */
-    bool unique;     /* the root's keys are distinct: hints may be used */
-} root_view;
-
-static inline const lr_value *top_get(const root_view *r, const test *t)
+static inline const lr_value *top_get(const lr_expr_root *r, const test *t)
 {
     const char *k = t->key;
     uint32_t n = t->key_len;
-    const lr_member *m = r->m;
-    atomic_uint *hint = (atomic_uint *)&t->hints[r->bucket];
+    const lr_member *m = r->members;
+    atomic_ushort *hint = (atomic_ushort *)&t->hints[r->layout];
     unsigned h = 0;
-    if (r->unique) {
+    if (r->unique_keys) {
         h = atomic_load_explicit(hint, memory_order_relaxed);
-        unsigned a = h & HINT_MAX_SLOT, b = h >> 16;
+        unsigned a = h & HINT_MAX_SLOT, b = h >> 8;
         if (a < r->n && m[a].key_len == n && lr_bytes_eq(m[a].key, k, n))
             return &m[a].value;
-        if (b < r->n && m[b].key_len == n && lr_bytes_eq(m[b].key, k, n)) {
-            atomic_store_explicit(hint, b | a << 16, memory_order_relaxed);
+        if (b < r->n && m[b].key_len == n && lr_bytes_eq(m[b].key, k, n))
             return &m[b].value;
-        }
     }
     for (uint32_t i = 0; i < r->n; i++) {
         if (m[i].key_len == n && lr_bytes_eq(m[i].key, k, n)) {
-            if (r->unique && i <= HINT_MAX_SLOT)
-                atomic_store_explicit(hint, i | (h & HINT_MAX_SLOT) << 16, memory_order_relaxed);
+            if (r->unique_keys && i <= HINT_MAX_SLOT)
+                atomic_store_explicit(hint, (unsigned short)(i | (h & HINT_MAX_SLOT) << 8),
+                                      memory_order_relaxed);
             return &m[i].value;
         }
     }
     return NULL;
 }
 
-static inline const lr_value *left_value(const test *t, const root_view *r)
+static inline const lr_value *left_value(const test *t, const lr_expr_root *r)
 {
     if (t->top)
         return top_get(r, t);
@@ -304,16 +352,13 @@ static inline const lr_value *left_value(const test *t, const root_view *r)
 /* ------------------------------------------------------------------------ */
 
 /* Returns 1 match, 0 no match, -1 no decision (no text, or a limit hit). */
+/* PCRE2 (and the literal set for a number's text); a string's literal set
+ * was tried by the caller. */
 static int regex_match(const lr_expr *e, const node *n, const lr_value *v)
 {
     char tmp[24];
     const char *s;
     size_t len;
-    if (v->kind == LR_VAL_STRING && n->lits) {
-        int r = lr_litset_match(n->lits, v->u.s, v->len);
-        if (r >= 0)
-            return r;
-    }
     eval_tls *t = tls_get();
     switch (v->kind) {
     case LR_VAL_STRING:
@@ -364,39 +409,39 @@ static inline bool double_holds(double a, double b, cmp_op op)
 
 static bool in_list(const test *t, const lr_value *v)
 {
-    const node *n = t->n;
+    const lr_value *list = t->list;
     switch (t->kind) {
     case T_IN_STR:
         if (v->kind != LR_VAL_STRING)
             break;
-        for (size_t i = 0; i < n->nlist; i++)
-            if (v->len == n->list[i].len && lr_bytes_eq(v->u.s, n->list[i].u.s, v->len))
+        for (size_t i = 0; i < t->nlist; i++)
+            if (v->len == list[i].len && lr_bytes_eq(v->u.s, list[i].u.s, v->len))
                 return true;
         return false;
     case T_IN_INT:
         if (v->kind != LR_VAL_INT)
             break;
-        for (size_t i = 0; i < n->nlist; i++)
-            if (v->u.i == n->list[i].u.i)
+        for (size_t i = 0; i < t->nlist; i++)
+            if (v->u.i == list[i].u.i)
                 return true;
         return false;
     default:
         break;
     }
-    for (size_t i = 0; i < n->nlist; i++)
-        if (lr_expr_compare(v, &n->list[i], LR_CMP_EQ))
+    for (size_t i = 0; i < t->nlist; i++)
+        if (lr_expr_compare(v, &list[i], LR_CMP_EQ))
             return true;
     return false;
 }
 
 static inline __attribute__((always_inline)) bool run_test(const lr_expr *e, const test *t,
-                                                           const root_view *root)
+                                                           const lr_expr_root *root)
 {
-    if (t->kind == T_CONST)
-        return t->value;
-    const lr_value *v = left_value(t, root);
+    const lr_value *v = left_value(t, root); /* T_CONST: a literal, unused */
     cmp_op op = (cmp_op)t->op;
     switch (t->kind) {
+    case T_CONST:
+        return t->value;
     case T_EXISTS:
         return v != NULL;
     case T_INT:
@@ -431,7 +476,9 @@ static inline __attribute__((always_inline)) bool run_test(const lr_expr *e, con
     case T_MATCH: {
         if (!v)
             return false;
-        int m = regex_match(e, t->n, v);
+        int m;
+        if (v->kind != LR_VAL_STRING || !t->lits || (m = lr_litset_match(t->lits, v->u.s, v->len)) < 0)
+            m = regex_match(e, t->n, v);
         if (m < 0)
             return false;
         return op == OP_MATCH ? m == 1 : m == 0;
@@ -445,19 +492,13 @@ static inline __attribute__((always_inline)) bool run_test(const lr_expr *e, con
     }
 }
 
-static bool eval(const lr_expr *e, const lr_value *fields, bool unique)
+bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root)
 {
-    root_view root = {.fields = fields, .unique = unique};
-    if (fields && fields->kind == LR_VAL_OBJECT) {
-        root.m = fields->u.members;
-        root.n = fields->len;
-        root.bucket = fields->len % NHINTS;
-    }
     const test *prog = e->prog;
     int32_t i = 0;
     for (;;) {
         const test *t = &prog[i];
-        i = run_test(e, t, &root) ? t->on_true : t->on_false;
+        i = run_test(e, t, root) ? t->on_true : t->on_false;
         if (i < 0)
             return i == END_TRUE;
     }
@@ -465,10 +506,7 @@ static bool eval(const lr_expr *e, const lr_value *fields, bool unique)
 
 bool lr_expr_eval(const lr_expr *e, const lr_value *fields)
 {
-    return eval(e, fields, false);
-}
-
-bool lr_expr_eval_keys(const lr_expr *e, const lr_value *fields, bool unique_keys)
-{
-    return eval(e, fields, unique_keys);
+    lr_expr_root root;
+    lr_expr_root_init(&root, fields, false);
+    return lr_expr_eval_root(e, &root);
 }

@@ -29,24 +29,37 @@ typedef struct lit {
     char s[LR_LITSET_MAX_LEN]; /* lower case under (?i) */
 } lit;
 
+/* Laid out for the few cache lines a match touches (a usual set fits in
+ * one): the counts, then the strings packed, then the search bytes. */
 struct lr_litset {
     bool caseless;
-    size_t n;
-    lit lits[LR_LITSET_MAX_LITS];
-    /* anchored strings (`^...`) */
-    size_t na;
-    uint8_t anch[LR_LITSET_MAX_LITS];
-    size_t max_alen;
-    /* unanchored strings, shortest first */
-    size_t nu;
-    uint8_t unanch[LR_LITSET_MAX_LITS];
-    size_t min_ulen;
-    /* their distinct first two bytes (folded under (?i)), and the first byte
-     * of the one-byte strings, each repeated for a 16-byte compare */
-    size_t npairs, nsingles;
-    uint8_t pair0[LR_LITSET_MAX_LITS][16], pair1[LR_LITSET_MAX_LITS][16];
-    uint8_t single[LR_LITSET_MAX_LITS][16];
+    bool avx2;         /* the CPU has AVX2: long subjects are searched 32 positions at a time */
+    uint8_t n, na, nu; /* strings: all, anchored (`^...`), unanchored */
+    uint8_t max_alen, min_ulen;
+    uint8_t npairs, nsingles;
+    uint16_t unanch_at; /* where the unanchored strings start in data */
+    uint16_t pairs_at;  /* where pair0[npairs], pair1[npairs], single[nsingles] start */
+    /* Anchored strings, then unanchored ones shortest first, each as its
+     * length byte followed by its bytes (lower case under (?i)); then the
+     * unanchored strings' distinct first two bytes (folded under (?i)) and
+     * the bytes of the one-byte strings. */
+    unsigned char data[];
 };
+
+static inline const unsigned char *pair0(const lr_litset *ls)
+{
+    return ls->data + ls->pairs_at;
+}
+
+static inline const unsigned char *pair1(const lr_litset *ls)
+{
+    return ls->data + ls->pairs_at + ls->npairs;
+}
+
+static inline const unsigned char *single(const lr_litset *ls)
+{
+    return ls->data + ls->pairs_at + 2 * ls->npairs;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Pattern analysis                                                          */
@@ -195,6 +208,14 @@ static bool same_lit(const lit *a, const lit *b)
     return a->len == b->len && a->anchored == b->anchored && memcmp(a->s, b->s, a->len) == 0;
 }
 
+/* Appends l to d at *at. */
+static void pack(unsigned char *d, size_t *at, const lit *l)
+{
+    d[(*at)++] = l->len;
+    memcpy(d + *at, l->s, l->len);
+    *at += l->len;
+}
+
 lr_litset *lr_litset_compile(const char *pattern, size_t len)
 {
     pstate ps = {.p = pattern, .len = len};
@@ -202,63 +223,85 @@ lr_litset *lr_litset_compile(const char *pattern, size_t len)
         ps.caseless = true;
         ps.pos = 4;
     }
+    lr_litset h = {.caseless = ps.caseless};
     plist *pl = malloc(sizeof *pl);
-    lr_litset *ls = calloc(1, sizeof *ls);
-    if (!pl || !ls || !parse_alt(&ps, pl, true) || ps.pos != len || pl->n == 0)
-        goto fail;
-    ls->caseless = ps.caseless;
+    lit *uniq = malloc(LR_LITSET_MAX_LITS * sizeof *uniq);
+    /* strings, then at most two search bytes per string */
+    unsigned char *d = malloc(LR_LITSET_MAX_LITS * (1 + LR_LITSET_MAX_LEN + 2));
+    unsigned char p0[LR_LITSET_MAX_LITS], p1[LR_LITSET_MAX_LITS], one[LR_LITSET_MAX_LITS];
+    lr_litset *ls = NULL;
+    if (!pl || !uniq || !d || !parse_alt(&ps, pl, true) || ps.pos != len || pl->n == 0)
+        goto out;
+    size_t n = 0;
     for (size_t i = 0; i < pl->n; i++) {
         const lit *l = &pl->v[i];
         if (l->len == 0)
-            goto fail; /* matches everywhere: rare enough to leave to PCRE2 */
+            goto out; /* matches everywhere: rare enough to leave to PCRE2 */
         bool dup = false;
-        for (size_t j = 0; j < ls->n && !dup; j++)
-            dup = same_lit(&ls->lits[j], l);
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = same_lit(&uniq[j], l);
         if (!dup)
-            ls->lits[ls->n++] = *l;
+            uniq[n++] = *l;
     }
-    for (size_t i = 0; i < ls->n; i++) {
-        const lit *l = &ls->lits[i];
-        if (l->anchored) {
-            ls->anch[ls->na++] = (uint8_t)i;
-            if (l->len > ls->max_alen)
-                ls->max_alen = l->len;
+    h.n = (uint8_t)n;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (uniq[i].anchored) {
+            pack(d, &at, &uniq[i]);
+            h.na++;
+            if (uniq[i].len > h.max_alen)
+                h.max_alen = uniq[i].len;
         }
     }
     /* unanchored strings shortest first, and their first bytes */
-    ls->min_ulen = LR_LITSET_MAX_LEN;
+    h.unanch_at = (uint16_t)at;
+    h.min_ulen = LR_LITSET_MAX_LEN;
+    unsigned char fold_bit = h.caseless ? 0x20 : 0;
     for (size_t want = 1; want <= LR_LITSET_MAX_LEN; want++) {
-        for (size_t i = 0; i < ls->n; i++) {
-            const lit *l = &ls->lits[i];
+        for (size_t i = 0; i < n; i++) {
+            const lit *l = &uniq[i];
             if (l->anchored || l->len != want)
                 continue;
-            ls->unanch[ls->nu++] = (uint8_t)i;
-            if (want < ls->min_ulen)
-                ls->min_ulen = want;
-            unsigned char b0 = (unsigned char)l->s[0] | (ls->caseless ? 0x20 : 0);
-            unsigned char b1 = want > 1 ? (unsigned char)l->s[1] | (ls->caseless ? 0x20 : 0) : 0;
+            pack(d, &at, l);
+            h.nu++;
+            if (want < h.min_ulen)
+                h.min_ulen = (uint8_t)want;
+            unsigned char b0 = (unsigned char)l->s[0] | fold_bit;
+            unsigned char b1 = want > 1 ? (unsigned char)l->s[1] | fold_bit : 0;
             bool seen = false;
             if (want == 1) {
-                for (size_t k = 0; k < ls->nsingles && !seen; k++)
-                    seen = ls->single[k][0] == b0;
+                for (size_t k = 0; k < h.nsingles && !seen; k++)
+                    seen = one[k] == b0;
                 if (!seen)
-                    memset(ls->single[ls->nsingles++], b0, 16);
+                    one[h.nsingles++] = b0;
                 continue;
             }
-            for (size_t k = 0; k < ls->npairs && !seen; k++)
-                seen = ls->pair0[k][0] == b0 && ls->pair1[k][0] == b1;
+            for (size_t k = 0; k < h.npairs && !seen; k++)
+                seen = p0[k] == b0 && p1[k] == b1;
             if (!seen) {
-                memset(ls->pair0[ls->npairs], b0, 16);
-                memset(ls->pair1[ls->npairs++], b1, 16);
+                p0[h.npairs] = b0;
+                p1[h.npairs++] = b1;
             }
         }
     }
+    h.pairs_at = (uint16_t)at;
+    memcpy(d + at, p0, h.npairs);
+    memcpy(d + at + h.npairs, p1, h.npairs);
+    memcpy(d + at + 2 * h.npairs, one, h.nsingles);
+    at += 2 * h.npairs + h.nsingles;
+    /* whole cache lines, the first one starting the set */
+    size_t size = (sizeof h + at + 63) / 64 * 64;
+    ls = aligned_alloc(64, size);
+    if (!ls)
+        goto out;
+    *ls = h;
+    lr_litset_use_avx2(ls, true);
+    memcpy(ls->data, d, at);
+out:
     free(pl);
+    free(uniq);
+    free(d);
     return ls;
-fail:
-    free(pl);
-    free(ls);
-    return NULL;
 }
 
 void lr_litset_free(lr_litset *ls)
@@ -276,16 +319,32 @@ bool lr_litset_caseless(const lr_litset *ls)
     return ls->caseless;
 }
 
+bool lr_litset_anchored_only(const lr_litset *ls)
+{
+    return ls->nu == 0;
+}
+
+void lr_litset_use_avx2(lr_litset *ls, bool on)
+{
+    ls->avx2 = false;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    ls->avx2 = on && __builtin_cpu_supports("avx2");
+#else
+    (void)on;
+#endif
+}
+
 /* ------------------------------------------------------------------------ */
 /* Matching                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static bool lit_at(const lr_litset *ls, const lit *l, const unsigned char *s)
+/* The string l[0..n) (lower case under (?i)) is at s. */
+static inline bool lit_at(const lr_litset *ls, const unsigned char *l, size_t n, const unsigned char *s)
 {
     if (!ls->caseless)
-        return lr_bytes_eq(s, l->s, l->len);
-    for (size_t i = 0; i < l->len; i++)
-        if (fold(s[i]) != (unsigned char)l->s[i])
+        return lr_bytes_eq(s, l, n);
+    for (size_t i = 0; i < n; i++)
+        if (fold(s[i]) != l[i])
             return false;
     return true;
 }
@@ -295,11 +354,11 @@ static bool any_at(const lr_litset *ls, const unsigned char *s, size_t len, size
 {
     if (q >= len)
         return false;
-    for (size_t k = 0; k < ls->nu; k++) {
-        const lit *l = &ls->lits[ls->unanch[k]];
-        if (l->len > len - q)
-            break; /* sorted by length */
-        if (lit_at(ls, l, s + q))
+    const unsigned char *l = ls->data + ls->unanch_at;
+    for (size_t k = 0; k < ls->nu; k++, l += 1 + l[0]) {
+        if (l[0] > len - q)
+            break; /* shortest first */
+        if (lit_at(ls, l + 1, l[0], s + q))
             return true;
     }
     return false;
@@ -335,12 +394,12 @@ static inline __attribute__((always_inline)) unsigned block_candidates(const lr_
     __m128i b0 = _mm_or_si128(r0, fold_bits), b1 = _mm_or_si128(r1, fold_bits);
     __m128i m = _mm_setzero_si128();
     for (size_t k = 0; k < npairs; k++) {
-        __m128i x = _mm_cmpeq_epi8(b0, _mm_loadu_si128((const __m128i *)ls->pair0[k]));
-        __m128i y = _mm_cmpeq_epi8(b1, _mm_loadu_si128((const __m128i *)ls->pair1[k]));
+        __m128i x = _mm_cmpeq_epi8(b0, _mm_set1_epi8((char)pair0(ls)[k]));
+        __m128i y = _mm_cmpeq_epi8(b1, _mm_set1_epi8((char)pair1(ls)[k]));
         m = _mm_or_si128(m, _mm_and_si128(x, y));
     }
     for (size_t k = 0; k < nsingles; k++)
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(b0, _mm_loadu_si128((const __m128i *)ls->single[k])));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(b0, _mm_set1_epi8((char)single(ls)[k])));
     return (unsigned)_mm_movemask_epi8(m);
 }
 
@@ -368,9 +427,12 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
         return verify(ls, s, len, 0, bits);
     }
     size_t p = 0;
-    for (; p + 17 <= len; p += 16) {
-        unsigned bits = block_candidates(ls, npairs, nsingles, s + p, fold_bits, &acc);
-        if (bits && verify(ls, s, len, p, bits))
+    while (p + 17 <= len) {
+        /* no call in the inner loop: its vectors stay in registers */
+        unsigned bits = 0;
+        for (; p + 17 <= len && !bits; p += 16)
+            bits = block_candidates(ls, npairs, nsingles, s + p, fold_bits, &acc);
+        if (bits && verify(ls, s, len, p - 16, bits))
             return 1;
     }
     /* the last positions: one more block ending at the end, without the
@@ -388,9 +450,87 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
     return 0;
 }
 
-/* The usual sets (up to four distinct starts) get an unrolled loop each. */
-static int search(const lr_litset *ls, const unsigned char *s, size_t len, bool *high)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The same with AVX2, 32 positions per block, where the CPU has it (checked
+ * once, at compile). Subjects shorter than a block take the SSE2 path. */
+#define LR_LITSET_AVX2 1
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+static inline __attribute__((always_inline)) AVX2 unsigned block32(const lr_litset *ls, size_t npairs,
+                                                                   size_t nsingles, const unsigned char *s,
+                                                                   __m256i fold_bits, __m256i *acc)
 {
+    __m256i r0 = _mm256_loadu_si256((const __m256i *)s);
+    __m256i r1 = _mm256_loadu_si256((const __m256i *)(s + 1));
+    *acc = _mm256_or_si256(*acc, _mm256_or_si256(r0, r1));
+    __m256i b0 = _mm256_or_si256(r0, fold_bits), b1 = _mm256_or_si256(r1, fold_bits);
+    __m256i m = _mm256_setzero_si256();
+    for (size_t k = 0; k < npairs; k++) {
+        __m256i x = _mm256_cmpeq_epi8(b0, _mm256_set1_epi8((char)pair0(ls)[k]));
+        __m256i y = _mm256_cmpeq_epi8(b1, _mm256_set1_epi8((char)pair1(ls)[k]));
+        m = _mm256_or_si256(m, _mm256_and_si256(x, y));
+    }
+    for (size_t k = 0; k < nsingles; k++)
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(b0, _mm256_set1_epi8((char)single(ls)[k])));
+    return (unsigned)_mm256_movemask_epi8(m);
+}
+
+/* Only called with len >= 33. */
+static inline __attribute__((always_inline)) AVX2 int search32_n(const lr_litset *ls, size_t npairs,
+                                                                 size_t nsingles, const unsigned char *s,
+                                                                 size_t len, bool *high)
+{
+    const __m256i fold_bits = _mm256_set1_epi8(ls->caseless ? 0x20 : 0);
+    __m256i acc = _mm256_setzero_si256();
+    size_t p = 0;
+    while (p + 33 <= len) {
+        /* no call in the inner loop: its vectors stay in registers */
+        unsigned bits = 0;
+        for (; p + 33 <= len && !bits; p += 32)
+            bits = block32(ls, npairs, nsingles, s + p, fold_bits, &acc);
+        if (bits && verify(ls, s, len, p - 32, bits))
+            return 1;
+    }
+    size_t q = len - 33;
+    if (p < len - 1) {
+        unsigned bits = block32(ls, npairs, nsingles, s + q, fold_bits, &acc) & (0xffffffffu << (p - q));
+        if (bits && verify(ls, s, len, q, bits))
+            return 1;
+    }
+    if (nsingles && any_at(ls, s, len, len - 1))
+        return 1;
+    *high = _mm256_movemask_epi8(acc) != 0;
+    return 0;
+}
+
+static AVX2 int search_avx2(const lr_litset *ls, const unsigned char *s, size_t len, bool *high)
+{
+    switch (ls->nsingles ? 0 : ls->npairs) {
+    case 1:
+        return search32_n(ls, 1, 0, s, len, high);
+    case 2:
+        return search32_n(ls, 2, 0, s, len, high);
+    case 3:
+        return search32_n(ls, 3, 0, s, len, high);
+    case 4:
+        return search32_n(ls, 4, 0, s, len, high);
+    default:
+        return search32_n(ls, ls->npairs, ls->nsingles, s, len, high);
+    }
+}
+#endif
+
+/* The usual sets (up to four distinct starts) get an unrolled loop each.
+ * Not inlined: the anchored strings' path stays light. */
+static __attribute__((noinline)) int search(const lr_litset *ls, const unsigned char *s, size_t len,
+                                            bool *high)
+{
+#ifdef LR_LITSET_AVX2
+    if (ls->avx2 && len >= 33)
+        return search_avx2(ls, s, len, high);
+#endif
     switch (ls->nsingles ? 0 : ls->npairs) {
     case 1:
         return search_n(ls, 1, 0, s, len, high);
@@ -418,11 +558,10 @@ static int search(const lr_litset *ls, const unsigned char *s, size_t len, bool 
 int lr_litset_match(const lr_litset *ls, const char *subject, size_t len)
 {
     const unsigned char *s = (const unsigned char *)subject;
-    for (size_t k = 0; k < ls->na; k++) {
-        const lit *l = &ls->lits[ls->anch[k]];
-        if (l->len <= len && lit_at(ls, l, s))
+    const unsigned char *l = ls->data;
+    for (size_t k = 0; k < ls->na; k++, l += 1 + l[0])
+        if (l[0] <= len && lit_at(ls, l + 1, l[0], s))
             return 1;
-    }
     bool undecided = false;
     /* A caseless ASCII letter may match a character of up to 3 UTF-8 bytes
      * (U+212A for k): the anchored strings looked at no more than this. */

@@ -52,5 +52,10 @@ int lr_litset_match(const lr_litset *ls, const char *s, size_t len);
  * the pattern expanded to, and whether matching ignores ASCII case. */
 size_t lr_litset_count(const lr_litset *ls);
 bool lr_litset_caseless(const lr_litset *ls);
+/* Every string is anchored (`^...`): a match costs a compare or two. */
+bool lr_litset_anchored_only(const lr_litset *ls);
+/* Tests: search long subjects with AVX2 (only where the CPU has it; the
+ * default) or with SSE2 only, so both paths can be checked on one machine. */
+void lr_litset_use_avx2(lr_litset *ls, bool on);
 
 #endif

@@ -17,18 +17,20 @@
 #include "route/transform.h"
 
 typedef struct route {
-    char *name;
-    char *file; /* where the route was written, for the table */
-    int line;
-    char **from; /* topics or format names; none = every record */
+    /* what dispatch reads first */
     size_t nfrom;
+    char **from;       /* topics or format names; none = every record */
     lr_expr *when;     /* NULL = always */
-    bool when_secret;  /* holds a ${...} value: not printed */
     lr_transforms *tx; /* NULL = the record's own view */
     int *to;
     size_t nto;
     bool final;
     atomic_uint_fast64_t matched;
+    /* for the table */
+    char *name;
+    char *file; /* where the route was written */
+    int line;
+    bool when_secret; /* holds a ${...} value: not printed */
 } route;
 
 struct lr_routes {
@@ -379,10 +381,9 @@ static bool from_matches(const route *rt, const lr_event *ev)
     return false;
 }
 
-/* `unique_keys`: the record's root keys are all distinct (see lr_expr_eval_keys). */
-static bool route_matches(const route *rt, const lr_event *ev, bool unique_keys)
+static bool route_matches(const route *rt, const lr_event *ev, const lr_expr_root *root)
 {
-    return from_matches(rt, ev) && (!rt->when || lr_expr_eval_keys(rt->when, ev->fields, unique_keys));
+    return from_matches(rt, ev) && (!rt->when || lr_expr_eval_root(rt->when, root));
 }
 
 static void bump(atomic_uint_fast64_t *c)
@@ -391,8 +392,12 @@ static void bump(atomic_uint_fast64_t *c)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
-static bool taken(const lr_route_target *t, size_t n, int output)
+/* Outputs already given a view: a bit per output below 64, the targets
+ * themselves for the others. */
+static bool taken(uint64_t mask, const lr_route_target *t, size_t n, int output)
 {
+    if (output >= 0 && output < 64)
+        return mask >> output & 1;
     for (size_t i = 0; i < n; i++)
         if (t[i].output == output)
             return true;
@@ -403,16 +408,28 @@ size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *t
 {
     size_t n = 0;
     bool matched = false;
+    uint64_t given = 0; /* see taken() */
+    lr_expr_root root;
+    bool root_ready = false; /* worked out for the first condition, shared by the others */
     for (size_t i = 0; i < r->n; i++) {
         route *rt = &r->r[i];
         /* conditions always read the record as parsed, never another route's view */
-        if (!route_matches(rt, &rec->ev, rec->fields_unique_keys))
+        if (rt->nfrom && !from_matches(rt, &rec->ev))
             continue;
+        if (rt->when) {
+            if (!root_ready) {
+                lr_expr_root_init(&root, rec->ev.fields, rec->fields_unique_keys);
+                root_ready = true;
+            }
+            if (!lr_expr_eval_root(rt->when, &root))
+                continue;
+        }
         matched = true;
         bump(&rt->matched);
         const lr_event *view = NULL;
         for (size_t k = 0; k < rt->nto && n < max_targets; k++) {
-            if (taken(targets, n, rt->to[k]))
+            int out = rt->to[k];
+            if (taken(given, targets, n, out))
                 continue; /* an earlier route already sends this output its view */
             if (!view) {
                 if (rt->tx) {
@@ -423,7 +440,9 @@ size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *t
                     view = &rec->ev;
                 }
             }
-            targets[n++] = (lr_route_target){rt->to[k], view};
+            targets[n++] = (lr_route_target){out, view};
+            if (out >= 0 && out < 64)
+                given |= 1ull << out;
         }
         if (rt->final)
             break;
@@ -472,7 +491,11 @@ int lr_routes_find(const lr_routes *r, const char *name)
 
 bool lr_routes_match(const lr_routes *r, size_t i, const lr_event *ev)
 {
-    return i < r->n && route_matches(&r->r[i], ev, false);
+    if (i >= r->n)
+        return false;
+    lr_expr_root root;
+    lr_expr_root_init(&root, ev->fields, false);
+    return route_matches(&r->r[i], ev, &root);
 }
 
 const lr_event *lr_routes_view(const lr_routes *r, size_t i, lr_record *rec)

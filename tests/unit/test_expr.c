@@ -305,6 +305,16 @@ static void test_regex_match_limit(void **state)
     assert_false(lr_expr_eval(e, rec->ev.fields)); /* no decision is not "does not match" */
     assert_int_equal(lr_expr_regex_failures(e), 1);
     lr_expr_free(e);
+    /* cheaper tests go first, but never past a regex only PCRE2 runs: it
+     * runs (and counts its failure) exactly when written to */
+    e = lr_expr_compile("s =~ \"^(a+)+$\" and nope == 1", &col, err, sizeof err);
+    assert_false(lr_expr_eval(e, rec->ev.fields));
+    assert_int_equal(lr_expr_regex_failures(e), 1);
+    lr_expr_free(e);
+    e = lr_expr_compile("nope == 1 and s =~ \"^(a+)+$\"", &col, err, sizeof err);
+    assert_false(lr_expr_eval(e, rec->ev.fields));
+    assert_int_equal(lr_expr_regex_failures(e), 0);
+    lr_expr_free(e);
     lr_record_unref(rec);
 }
 
@@ -507,6 +517,116 @@ static void test_text_kept(void **state)
     lr_expr_free(e);
 }
 
+/* Regexes that are plain strings take the literal path (core/route/litset.c):
+ * the answers stay PCRE2's, for numbers' text too, and a caseless set leaves
+ * non-ASCII text to PCRE2 (U+212A KELVIN SIGN is a caseless k). */
+static void test_regex_literal_sets(void **state)
+{
+    (void)state;
+    lr_record *rec =
+        record_from_json("{\"ua\":\"Mozilla/5.0 (compatible; Googlebot/2.1)\",\"kelvin\":\"\u212Aiss\","
+                         "\"uri\":\"/wp-login.php\",\"code\":503,\"rt\":0.5,\"flag\":true}");
+    assert_match("ua =~ \"(?i)bot|crawler|spider\"", rec);
+    assert_no_match("ua =~ \"BOT|Crawler|spider\"", rec);
+    assert_match("ua !~ \"(?i)nikto|sqlmap\"", rec);
+    assert_match("kelvin =~ \"(?i)kiss\"", rec); /* PCRE2 decides */
+    assert_no_match("kelvin =~ \"kiss\"", rec);
+    assert_match("uri =~ \"^/wp-(admin|login)\"", rec);
+    assert_no_match("uri =~ \"^/(admin|login)\"", rec);
+    assert_match("uri =~ \"\\.php\"", rec);
+    assert_match("code =~ \"^5|^4\"", rec);
+    assert_match("rt =~ \"0\\.5\"", rec);
+    assert_match("flag =~ \"^tr\"", rec);
+    assert_no_match("nope =~ \"x\"", rec);
+    assert_no_match("nope !~ \"x\"", rec);
+    /* operands reordered by cost give the same answers */
+    assert_match("ua =~ \"(?i)bot\" and code == 503 and uri =~ \"^/wp-\"", rec);
+    assert_no_match("ua =~ \"(?i)bot\" and code == 404", rec);
+    assert_match("ua =~ \"(?i)nikto\" or not (code in [1, 2]) and uri =~ \"^/wp-\"", rec);
+    assert_match("not (ua =~ \"(?i)nikto\" or code == 1) and (flag == true or nope == 1)", rec);
+    lr_record_unref(rec);
+}
+
+/* A record built member by member: JSON objects cannot repeat keys. */
+static lr_record *record_of(const char *const *keys, const int64_t *values, size_t n)
+{
+    lr_record *rec = lr_record_new("x", 1, 0);
+    lr_member *m = lr_record_members(rec, n);
+    for (size_t i = 0; i < n; i++) {
+        m[i].key = keys[i];
+        m[i].key_len = (uint32_t)strlen(keys[i]);
+        m[i].value = lr_value_int(values[i]);
+    }
+    lr_record_set_root(rec, m, n);
+    return rec;
+}
+
+static bool eval_root(const lr_expr *e, const lr_record *rec, bool unique_keys)
+{
+    lr_expr_root root;
+    lr_expr_root_init(&root, rec->ev.fields, unique_keys);
+    return lr_expr_eval_root(e, &root);
+}
+
+/* Slot hints (records whose keys are distinct): records of several layouts
+ * (the same keys in other orders, other sizes, keys past the hints' reach)
+ * take turns through one condition; then a record with a repeated key, where
+ * a hint left at the second one must not be used: the first one wins. */
+static void test_slot_hints(void **state)
+{
+    (void)state;
+    static const char *const ka[] = {"x", "status", "layer"};
+    static const char *const kb[] = {"layer", "status"};
+    static const char *const kc[] = {"a", "b", "c", "layer", "y", "status"};
+    static const int64_t va[] = {0, 503, 1}, vb[] = {1, 200}, vc[] = {0, 0, 0, 1, 0, 404};
+    lr_record *a = record_of(ka, va, 3), *b = record_of(kb, vb, 2), *c = record_of(kc, vc, 6);
+    const char *kbig[300];
+    int64_t vbig[300];
+    char names[300][8];
+    for (size_t i = 0; i < 300; i++) {
+        snprintf(names[i], sizeof names[i], "k%zu", i);
+        kbig[i] = names[i];
+        vbig[i] = 0;
+    }
+    kbig[299] = "status";
+    vbig[299] = 599;
+    kbig[298] = "layer";
+    vbig[298] = 1;
+    lr_record *big = record_of(kbig, vbig, 300);
+    char err[256];
+    int col = 0;
+    lr_expr *e = lr_expr_compile("status >= 500 and layer == 1", &col, err, sizeof err);
+    assert_non_null(e);
+    lr_record *recs[] = {a, b, c, big};
+    const bool want[] = {true, false, false, true};
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < 4; i++) {
+            size_t k = (i * 7 + (size_t)round) % 4;
+            assert_int_equal(eval_root(e, recs[k], true), want[k]);
+            assert_int_equal(eval_root(e, recs[k], false), want[k]);
+        }
+    }
+    /* status at slot 1 and again at slot 2: the hint for this layout points
+     * at a slot holding "status" once a record with distinct keys put it there */
+    static const char *const kd[] = {"x", "layer", "status"};
+    static const int64_t vd[] = {0, 1, 503};
+    static const char *const kdup[] = {"x", "status", "status"};
+    static const int64_t vdup[] = {0, 200, 503};
+    lr_record *d = record_of(kd, vd, 3), *dup = record_of(kdup, vdup, 3);
+    lr_expr *s = lr_expr_compile("status >= 500", &col, err, sizeof err);
+    assert_true(eval_root(s, d, true));
+    assert_false(eval_root(s, dup, false)); /* the first status (200) wins */
+    assert_false(lr_expr_eval(s, dup->ev.fields));
+    lr_expr_free(s);
+    lr_expr_free(e);
+    lr_record_unref(a);
+    lr_record_unref(b);
+    lr_record_unref(c);
+    lr_record_unref(d);
+    lr_record_unref(dup);
+    lr_record_unref(big);
+}
+
 /* Several threads evaluate the same compiled regexes at once. */
 typedef struct thread_arg {
     const lr_expr *e;
@@ -560,6 +680,8 @@ int main(void)
         cmocka_unit_test(test_missing_fields),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_regex_match_limit),
+        cmocka_unit_test(test_regex_literal_sets),
+        cmocka_unit_test(test_slot_hints),
         cmocka_unit_test(test_in_lists),
         cmocka_unit_test(test_exists),
         cmocka_unit_test(test_paths),
