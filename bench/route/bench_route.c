@@ -16,7 +16,9 @@
  *                 (one clock read pair per batch, its cost subtracted)
  * Each figure is the fastest pass of its kind (the machine is shared);
  * routing is reported in ns per record and as a percentage of parse_encode
- * and of parse alone. Prints `key=value` lines.
+ * and of parse alone. Prints `key=value` lines. A --routes FILE holding one
+ * route gives that route's own cost (docs/routes.md, "Performance", has
+ * the figures and what makes a condition fast).
  *
  * Threading: single-threaded by design: the figures are per core.
  */

@@ -354,7 +354,7 @@ static inline const lr_value *left_value(const test *t, const lr_expr_root *r)
 /* Returns 1 match, 0 no match, -1 no decision (no text, or a limit hit). */
 /* PCRE2 (and the literal set for a number's text); a string's literal set
  * was tried by the caller. */
-static int regex_match(const lr_expr *e, const node *n, const lr_value *v)
+static __attribute__((noinline)) int regex_match(const lr_expr *e, const node *n, const lr_value *v)
 {
     char tmp[24];
     const char *s;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "record/record.h"
+#include "route/bytes.h"
 #include "util/buf.h"
 
 #define LR_PATH_MAX_SEGS 64
@@ -165,7 +166,7 @@ size_t lr_path_key_span(const lr_path *p, size_t from, const char *key, size_t k
     /* cheap rejections first: this runs for every member on a transform's path */
     char after = p->text[start + key_len];
     if ((after != '.' && after != '\0') || (key_len && key[0] != p->text[start]) ||
-        memcmp(p->text + start, key, key_len) != 0)
+        !lr_bytes_eq(p->text + start, key, key_len))
         return 0;
     size_t end = start + key_len + 1; /* where the next segment would start */
     for (size_t k = from + 1; k <= p->nseg; k++) {
@@ -178,12 +179,12 @@ size_t lr_path_key_span(const lr_path *p, size_t from, const char *key, size_t k
 }
 
 /* First member of obj whose key is k[0..n); NULL when none. Hot: the
- * length and first byte rule out almost every member before memcmp. */
+ * length rules out almost every member, and the bytes are compared inline. */
 static inline const lr_value *find_key(const lr_value *obj, const char *k, size_t n)
 {
     const lr_member *m = obj->u.members, *end = m + obj->len;
     for (; m < end; m++) {
-        if (m->key_len == n && (n == 0 || (m->key[0] == k[0] && memcmp(m->key, k, n) == 0)))
+        if (m->key_len == n && lr_bytes_eq(m->key, k, n))
             return &m->value;
     }
     return NULL;
@@ -191,7 +192,7 @@ static inline const lr_value *find_key(const lr_value *obj, const char *k, size_
 
 static inline bool key_is(const lr_member *m, const char *k, size_t n)
 {
-    return m->key_len == n && (n == 0 || (m->key[0] == k[0] && memcmp(m->key, k, n) == 0));
+    return m->key_len == n && lr_bytes_eq(m->key, k, n);
 }
 
 /* The search order of lr_value_get_path (a key holding the whole rest of the

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "record/json_encode.h"
+#include "route/bytes.h"
 #include "route/path.h"
 #include "route/view_json.h"
 #include "util/buf.h"
@@ -410,7 +411,7 @@ static bool rename_walk(walk *w, const lr_value *v, size_t from, lr_value *out)
         } else if (s) {
             if (rename_walk(w, &m->value, from + s, &nm[k].value))
                 changed = true;
-        } else if (leaf_here && m->key_len == nk_len && memcmp(m->key, nk, nk_len) == 0) {
+        } else if (leaf_here && m->key_len == nk_len && lr_bytes_eq(m->key, nk, nk_len)) {
             changed = true; /* overwritten by the renamed member */
             continue;
         }
@@ -490,7 +491,7 @@ static bool create_walk(walk *w, const lr_value *v, size_t from, lr_value *out)
     const char *seg = lr_path_seg(&w->op->path, from, &n);
     for (uint32_t i = 0; i < v->len; i++) {
         const lr_member *m = &v->u.members[i];
-        if (m->key_len != n || memcmp(m->key, seg, n) != 0)
+        if (m->key_len != n || !lr_bytes_eq(m->key, seg, n))
             continue;
         lr_value nv;
         if (from + 1 == w->op->path.nseg || !create_walk(w, &m->value, from + 1, &nv))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "record/json_encode.h"
+#include "route/bytes.h"
 
 typedef struct cursor {
     const char *p;
@@ -130,14 +131,14 @@ static bool emit_value(lr_buf *out, const lr_value *view, const lr_value *base, 
 
 static bool same_member(const lr_member *a, const lr_member *b)
 {
-    return a->key_len == b->key_len && (a->key == b->key || memcmp(a->key, b->key, a->key_len) == 0) &&
+    return a->key_len == b->key_len && (a->key == b->key || lr_bytes_eq(a->key, b->key, a->key_len)) &&
            same_value(&a->value, &b->value);
 }
 
 static bool emit_member(lr_buf *out, const lr_member *vm, const lr_member *bm, const char *key_text,
                         size_t key_text_len, cursor *c, const char *last)
 {
-    if (vm->key_len == bm->key_len && (vm->key == bm->key || memcmp(vm->key, bm->key, vm->key_len) == 0)) {
+    if (vm->key_len == bm->key_len && (vm->key == bm->key || lr_bytes_eq(vm->key, bm->key, vm->key_len))) {
         lr_buf_append(out, key_text, key_text_len); /* "key": as the record wrote it */
     } else {
         lr_json_encode_string(out, vm->key, vm->key_len);
@@ -148,7 +149,7 @@ static bool emit_member(lr_buf *out, const lr_member *vm, const lr_member *bm, c
 
 static bool same_key(const lr_member *a, const lr_member *b)
 {
-    return a->key_len == b->key_len && (a->key == b->key || memcmp(a->key, b->key, a->key_len) == 0);
+    return a->key_len == b->key_len && (a->key == b->key || lr_bytes_eq(a->key, b->key, a->key_len));
 }
 
 static bool pairs(const lr_value *view, uint32_t j, const lr_member *bm)
