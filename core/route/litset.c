@@ -383,23 +383,19 @@ static bool has_high_byte(const unsigned char *s, size_t len)
  * s[0..17). *acc gets the bytes read ORed in. `npairs` and `nsingles` are
  * ls's, constants where the caller is specialised for them (the loops
  * unroll). */
-static inline __attribute__((always_inline)) unsigned block_candidates(const lr_litset *ls, size_t npairs,
-                                                                       size_t nsingles,
-                                                                       const unsigned char *s,
-                                                                       __m128i fold_bits, __m128i *acc)
+static inline __attribute__((always_inline)) unsigned
+block_candidates(size_t npairs, size_t nsingles, const unsigned char *s, const __m128i *first,
+                 const __m128i *second, const __m128i *singles, __m128i fold_bits, __m128i *acc)
 {
     __m128i r0 = _mm_loadu_si128((const __m128i *)s);
     __m128i r1 = _mm_loadu_si128((const __m128i *)(s + 1));
     *acc = _mm_or_si128(*acc, _mm_or_si128(r0, r1));
     __m128i b0 = _mm_or_si128(r0, fold_bits), b1 = _mm_or_si128(r1, fold_bits);
     __m128i m = _mm_setzero_si128();
-    for (size_t k = 0; k < npairs; k++) {
-        __m128i x = _mm_cmpeq_epi8(b0, _mm_set1_epi8((char)pair0(ls)[k]));
-        __m128i y = _mm_cmpeq_epi8(b1, _mm_set1_epi8((char)pair1(ls)[k]));
-        m = _mm_or_si128(m, _mm_and_si128(x, y));
-    }
+    for (size_t k = 0; k < npairs; k++)
+        m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(b0, first[k]), _mm_cmpeq_epi8(b1, second[k])));
     for (size_t k = 0; k < nsingles; k++)
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(b0, _mm_set1_epi8((char)single(ls)[k])));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(b0, singles[k]));
     return (unsigned)_mm_movemask_epi8(m);
 }
 
@@ -418,11 +414,20 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
 {
     const __m128i fold_bits = _mm_set1_epi8(ls->caseless ? 0x20 : 0);
     __m128i acc = _mm_setzero_si128();
+    /* the bytes to look for, broadcast once per call (not once per block) */
+    __m128i first[LR_LITSET_MAX_LITS], second[LR_LITSET_MAX_LITS], singles[LR_LITSET_MAX_LITS];
+    for (size_t k = 0; k < npairs; k++) {
+        first[k] = _mm_set1_epi8((char)pair0(ls)[k]);
+        second[k] = _mm_set1_epi8((char)pair1(ls)[k]);
+    }
+    for (size_t k = 0; k < nsingles; k++)
+        singles[k] = _mm_set1_epi8((char)single(ls)[k]);
     if (len < 17) {
         /* short: a zero-padded copy; candidates are verified on s itself */
         unsigned char buf[32] = {0};
         memcpy(buf, s, len);
-        unsigned bits = block_candidates(ls, npairs, nsingles, buf, fold_bits, &acc) & ((1u << len) - 1);
+        unsigned bits = block_candidates(npairs, nsingles, buf, first, second, singles, fold_bits, &acc) &
+                        ((1u << len) - 1);
         *high = _mm_movemask_epi8(acc) != 0;
         return verify(ls, s, len, 0, bits);
     }
@@ -431,7 +436,7 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
         /* no call in the inner loop: its vectors stay in registers */
         unsigned bits = 0;
         for (; p + 17 <= len && !bits; p += 16)
-            bits = block_candidates(ls, npairs, nsingles, s + p, fold_bits, &acc);
+            bits = block_candidates(npairs, nsingles, s + p, first, second, singles, fold_bits, &acc);
         if (bits && verify(ls, s, len, p - 16, bits))
             return 1;
     }
@@ -440,7 +445,8 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
      * alone can only be a one-byte string */
     size_t q = len - 17;
     if (p < len - 1) {
-        unsigned bits = block_candidates(ls, npairs, nsingles, s + q, fold_bits, &acc) & (0xffffu << (p - q));
+        unsigned bits = block_candidates(npairs, nsingles, s + q, first, second, singles, fold_bits, &acc) &
+                        (0xffffu << (p - q));
         if (bits && verify(ls, s, len, q, bits))
             return 1;
     }
@@ -458,22 +464,20 @@ static inline __attribute__((always_inline)) int search_n(const lr_litset *ls, s
 
 #define AVX2 __attribute__((target("avx2")))
 
-static inline __attribute__((always_inline)) AVX2 unsigned block32(const lr_litset *ls, size_t npairs,
-                                                                   size_t nsingles, const unsigned char *s,
-                                                                   __m256i fold_bits, __m256i *acc)
+static inline __attribute__((always_inline)) AVX2 unsigned
+block32(size_t npairs, size_t nsingles, const unsigned char *s, const __m256i *first, const __m256i *second,
+        const __m256i *singles, __m256i fold_bits, __m256i *acc)
 {
     __m256i r0 = _mm256_loadu_si256((const __m256i *)s);
     __m256i r1 = _mm256_loadu_si256((const __m256i *)(s + 1));
     *acc = _mm256_or_si256(*acc, _mm256_or_si256(r0, r1));
     __m256i b0 = _mm256_or_si256(r0, fold_bits), b1 = _mm256_or_si256(r1, fold_bits);
     __m256i m = _mm256_setzero_si256();
-    for (size_t k = 0; k < npairs; k++) {
-        __m256i x = _mm256_cmpeq_epi8(b0, _mm256_set1_epi8((char)pair0(ls)[k]));
-        __m256i y = _mm256_cmpeq_epi8(b1, _mm256_set1_epi8((char)pair1(ls)[k]));
-        m = _mm256_or_si256(m, _mm256_and_si256(x, y));
-    }
+    for (size_t k = 0; k < npairs; k++)
+        m = _mm256_or_si256(
+            m, _mm256_and_si256(_mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])));
     for (size_t k = 0; k < nsingles; k++)
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(b0, _mm256_set1_epi8((char)single(ls)[k])));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(b0, singles[k]));
     return (unsigned)_mm256_movemask_epi8(m);
 }
 
@@ -484,18 +488,26 @@ static inline __attribute__((always_inline)) AVX2 int search32_n(const lr_litset
 {
     const __m256i fold_bits = _mm256_set1_epi8(ls->caseless ? 0x20 : 0);
     __m256i acc = _mm256_setzero_si256();
+    __m256i first[LR_LITSET_MAX_LITS], second[LR_LITSET_MAX_LITS], singles[LR_LITSET_MAX_LITS];
+    for (size_t k = 0; k < npairs; k++) {
+        first[k] = _mm256_set1_epi8((char)pair0(ls)[k]);
+        second[k] = _mm256_set1_epi8((char)pair1(ls)[k]);
+    }
+    for (size_t k = 0; k < nsingles; k++)
+        singles[k] = _mm256_set1_epi8((char)single(ls)[k]);
     size_t p = 0;
     while (p + 33 <= len) {
         /* no call in the inner loop: its vectors stay in registers */
         unsigned bits = 0;
         for (; p + 33 <= len && !bits; p += 32)
-            bits = block32(ls, npairs, nsingles, s + p, fold_bits, &acc);
+            bits = block32(npairs, nsingles, s + p, first, second, singles, fold_bits, &acc);
         if (bits && verify(ls, s, len, p - 32, bits))
             return 1;
     }
     size_t q = len - 33;
     if (p < len - 1) {
-        unsigned bits = block32(ls, npairs, nsingles, s + q, fold_bits, &acc) & (0xffffffffu << (p - q));
+        unsigned bits = block32(npairs, nsingles, s + q, first, second, singles, fold_bits, &acc) &
+                        (0xffffffffu << (p - q));
         if (bits && verify(ls, s, len, q, bits))
             return 1;
     }
