@@ -20,6 +20,8 @@
  *
  * Threading: stateless, any thread.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -31,6 +33,8 @@
 #include "parse/timeparse.h"
 
 #define CDN_MAX_FIELDS 18
+/* The scratch buffer's default cap (lr_buf: 1 GiB) bounds the worst case. */
+#define LR_CDN_MAX_JSON ((size_t)1 << 30)
 
 typedef struct cdn_scan {
     const char *line; /* start of the line (the record's raw copy) */
@@ -39,9 +43,56 @@ typedef struct cdn_scan {
     lr_record *rec;
     lr_member *m;
     size_t n;
-    char *j;            /* JSON write cursor in the thread's scratch buffer (room reserved) */
+    /* The JSON text: written straight into the record's arena (the free end
+     * of its block) while it fits and nothing else is allocated, else in the
+     * thread's scratch buffer, reserved for the worst case, and copied to the
+     * arena at the end (see json_to_scratch). */
+    char *j;      /* write cursor */
+    char *jstart; /* where the text begins */
+    char *jend;   /* the cursor may go this far (16 bytes of slack beyond for vector stores) */
+    bool in_arena;
     const char *reason; /* why the line failed (static) */
 } cdn_scan;
+
+/* Every value is a piece of the line (escapes only shrink it) or a number,
+ * so the encoding fits in 6 bytes per line byte plus keys and numbers. */
+static size_t json_worst_case(size_t line_len)
+{
+    return line_len * 6 + CDN_MAX_FIELDS * 64 + 256;
+}
+
+/* Leave the arena for the scratch buffer: before anything else is allocated
+ * from the arena (a decoded string), or when the next write may not fit.
+ * What was written stays allocated in the arena (the @timestamp member
+ * points into it); the scratch buffer gets a copy and room for the rest of
+ * the worst case (lr_cdn_access_fill checked that the buffer may grow that
+ * far). */
+static void json_to_scratch(cdn_scan *c)
+{
+    if (!c->in_arena)
+        return;
+    size_t len = (size_t)(c->j - c->jstart);
+    char *kept = lr_record_alloc(c->rec, len ? len : 1);
+    (void)kept; /* == c->jstart: nothing else was allocated since */
+    lr_buf *b = lr_record_scratch();
+    size_t cap = json_worst_case(c->rec->ev.raw_len);
+    if (!lr_buf_reserve(b, cap)) {
+        fputs("logrelay: out of memory\n", stderr);
+        abort();
+    }
+    memcpy(b->data, c->jstart, len);
+    c->jstart = b->data;
+    c->j = b->data + len;
+    c->jend = b->data + cap - 16;
+    c->in_arena = false;
+}
+
+/* Room for `need` more bytes of JSON at c->j. */
+static inline void json_room(cdn_scan *c, size_t need)
+{
+    if ((size_t)(c->jend - c->j) < need)
+        json_to_scratch(c);
+}
 
 static inline void add_member(cdn_scan *c, const char *key, size_t klen, lr_value v)
 {
@@ -103,6 +154,7 @@ static inline void add_str(cdn_scan *c, const char *key, size_t klen, const char
                            const char *s, size_t n)
 {
     add_member(c, key, klen, lr_value_string(s, n));
+    json_room(c, jlen + n * 6 + 2 + 16);
     put_key(c, jkey, jlen);
     c->j = put_piece(c, c->j, s, n);
 }
@@ -113,6 +165,7 @@ static inline void add_int(cdn_scan *c, const char *key, size_t klen, const char
                            int64_t v, const char *s, size_t n)
 {
     add_member(c, key, klen, lr_value_int(v));
+    json_room(c, jlen + (n > 24 ? n : 24));
     put_key(c, jkey, jlen);
     if (n == 1 || s[0] != '0') {
         memcpy(c->j, s, n);
@@ -176,6 +229,7 @@ static inline bool sep(cdn_scan *c, const char *missing_next)
  * \xHH stays readable text). */
 static const char *unescape(cdn_scan *c, const char *b, const char *e, size_t *n)
 {
+    json_to_scratch(c); /* the arena is about to be used */
     char *dst = lr_record_alloc(c->rec, (size_t)(e - b));
     char *d = dst;
     while (b < e) {
@@ -265,6 +319,11 @@ static bool quoted_json(cdn_scan *c, const char *expected, const char *untermina
     *d++ = '"';
     bool escapes = false;
     for (;;) {
+        if (c->jend - d < 32) { /* a step writes at most 16 bytes (and 16 of slack) */
+            c->j = d;
+            json_to_scratch(c);
+            d = c->j;
+        }
 #ifdef __SSE2__
         __m128i v = _mm_loadu_si128((const __m128i *)q);
         _mm_storeu_si128((__m128i *)d, v);
@@ -330,12 +389,10 @@ static inline bool quoted_member(cdn_scan *c, const char *key, size_t klen, cons
 {
     const char *s;
     size_t n;
-    char *j0 = c->j;
+    json_room(c, jlen + 64);
     put_key(c, jkey, jlen);
-    if (!quoted_json(c, expected, unterminated, &s, &n)) {
-        c->j = j0;
-        return false;
-    }
+    if (!quoted_json(c, expected, unterminated, &s, &n))
+        return false; /* the line fails: its JSON is not used */
     add_member(c, key, klen, lr_value_string(s, n));
     return true;
 }
@@ -446,6 +503,7 @@ static bool requesttime(cdn_scan *c)
     if (!simple && !lr_num_parse_double(s, n, false, &d))
         return fail(c, "bad requesttime");
     add_member(c, "requesttime", 11, lr_value_float(d));
+    json_room(c, sizeof JKEY("requesttime") + (n > 48 ? n : 48));
     put_key(c, JKEY("requesttime"), sizeof JKEY("requesttime") - 1);
     if (simple && canonical_decimal(s, n)) {
         memcpy(c->j, s, n);
@@ -592,13 +650,16 @@ static bool scan_line(cdn_scan *c)
         return fail(c, "bad timestamp");
     c->p = p + 1;
 
-    lr_member tsm = lr_parse_timestamp_member(c->rec, ts);
-    c->m[c->n++] = tsm;
-    c->rec->ev.timestamp_ms = ts;
+    /* the member's text is the one in the JSON (kept in the arena even if
+     * the text moves to the scratch buffer later) */
+    json_room(c, 64);
     memcpy(c->j, "{\"@timestamp\":\"", 15);
-    memcpy(c->j + 15, tsm.value.u.s, 24);
+    lr_parse_format_timestamp(ts, c->j + 15);
+    const char *ts_text = c->in_arena ? c->j + 15 : lr_record_str(c->rec, c->j + 15, 24);
     c->j[39] = '"';
     c->j += 40;
+    add_member(c, "@timestamp", 10, lr_value_string(ts_text, 24));
+    c->rec->ev.timestamp_ms = ts;
     ADD_STR(c, "clientip", client, client_n);
     if (!(user_n == 1 && user[0] == '-'))
         ADD_STR(c, "user", user, user_n);
@@ -646,25 +707,36 @@ bool lr_cdn_access_fill(lr_record *rec, const char **reason)
     const char *s = rec->ev.raw, *e = s + rec->ev.raw_len;
     while (e > s && (e[-1] == '\n' || e[-1] == '\r'))
         e--;
-    cdn_scan c = {.line = s, .p = s, .end = e, .rec = rec};
-    c.m = lr_record_alloc(rec, CDN_MAX_FIELDS * sizeof *c.m);
-    /* Every value is a piece of the line (escapes only shrink it) or a number,
-     * so the encoding fits in 6 bytes per line byte plus keys and numbers. */
-    lr_buf *json = lr_record_scratch();
-    if (!lr_buf_reserve(json, rec->ev.raw_len * 6 + CDN_MAX_FIELDS * 64 + 256)) {
+    if (json_worst_case(rec->ev.raw_len) > LR_CDN_MAX_JSON) {
         *reason = "line too long";
         return false;
     }
-    c.j = json->data;
+    cdn_scan c = {.line = s, .p = s, .end = e, .rec = rec};
+    c.m = lr_record_alloc(rec, CDN_MAX_FIELDS * sizeof *c.m);
+    size_t room;
+    c.jstart = c.j = lr_arena_free_space(&rec->arena, &room);
+    c.jend = c.jstart + (room > 16 ? room - 16 : 0);
+    c.in_arena = true;
+    if (room < 256)
+        json_to_scratch(&c);
     int64_t given = rec->ev.timestamp_ms;
     if (!scan_line(&c)) {
         rec->ev.timestamp_ms = given; /* a failed line keeps the time it came with */
         *reason = c.reason;
         return false;
     }
+    json_room(&c, 1);
     *c.j++ = '}';
+    size_t len = (size_t)(c.j - c.jstart);
     lr_record_set_root(rec, c.m, c.n);
     rec->fields_unique_keys = true;
-    lr_record_set_json(rec, json->data, (size_t)(c.j - json->data));
+    if (c.in_arena) {
+        char *kept = lr_record_alloc(rec, len + 1); /* == c.jstart: nothing else was allocated */
+        kept[len] = '\0';
+        rec->ev.json = kept;
+        rec->ev.json_len = len;
+    } else {
+        lr_record_set_json(rec, c.jstart, len);
+    }
     return true;
 }

@@ -83,25 +83,30 @@ static _Thread_local struct {
     char text[25];
 } ts_cache = {.sec = INT64_MIN};
 
-lr_member lr_parse_timestamp_member(lr_record *rec, int64_t ts_ms)
+void lr_parse_format_timestamp(int64_t ts_ms, char out[25])
 {
-    char *ts = lr_record_alloc(rec, 25);
     /* 1970-01-01 .. 9999-12-31: the formatter's normal range, where only the
      * last three digits depend on the milliseconds */
     if (ts_ms < 0 || ts_ms > INT64_C(253402300799999)) {
-        lr_format_rfc3339_ms(ts_ms, ts);
-    } else {
-        int64_t sec = ts_ms / 1000;
-        int ms = (int)(ts_ms % 1000);
-        if (sec != ts_cache.sec) {
-            lr_format_rfc3339_ms(sec * 1000, ts_cache.text);
-            ts_cache.sec = sec;
-        }
-        memcpy(ts, ts_cache.text, 25);
-        ts[20] = (char)('0' + ms / 100);
-        ts[21] = (char)('0' + ms / 10 % 10);
-        ts[22] = (char)('0' + ms % 10);
+        lr_format_rfc3339_ms(ts_ms, out);
+        return;
     }
+    int64_t sec = ts_ms / 1000;
+    int ms = (int)(ts_ms % 1000);
+    if (sec != ts_cache.sec) {
+        lr_format_rfc3339_ms(sec * 1000, ts_cache.text);
+        ts_cache.sec = sec;
+    }
+    memcpy(out, ts_cache.text, 25);
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+}
+
+lr_member lr_parse_timestamp_member(lr_record *rec, int64_t ts_ms)
+{
+    char *ts = lr_record_alloc(rec, 25);
+    lr_parse_format_timestamp(ts_ms, ts);
     lr_member m = {.key = "@timestamp", .key_len = 10, .value = lr_value_string(ts, 24)};
     return m;
 }

@@ -29,6 +29,10 @@ void lr_parse_fail(lr_record *rec, lr_format fmt, lr_parse_stats *st, const char
  * rec->ev.timestamp_ms and the root. */
 void lr_parse_set_object_root(lr_record *rec, const lr_value *obj, int64_t ts_ms, bool drop_ts);
 
+/* "2020-09-14T12:44:19.000Z" and a NUL (a per-thread cache makes records of
+ * the same second cheap). */
+void lr_parse_format_timestamp(int64_t ts_ms, char out[25]);
+
 /* The @timestamp member, formatted into rec's arena. */
 lr_member lr_parse_timestamp_member(lr_record *rec, int64_t ts_ms);
 

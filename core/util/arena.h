@@ -24,6 +24,15 @@ void lr_arena_init(lr_arena *a, void *buf, size_t cap);
 void *lr_arena_alloc(lr_arena *a, size_t n);
 /* Copy of n bytes plus a terminating NUL, owned by the arena. */
 char *lr_arena_memdup(lr_arena *a, const void *p, size_t n);
+/* The free bytes of the current block: a caller may write there and then
+ * keep what it wrote with lr_arena_alloc, provided nothing else was
+ * allocated in between (that allocation returns exactly this address).
+ * *room = 0 when there is no current block. */
+static inline char *lr_arena_free_space(const lr_arena *a, size_t *room)
+{
+    *room = a->cur ? (size_t)(a->end - a->cur) : 0;
+    return a->cur;
+}
 /* Free the overflow blocks; the caller-owned initial block is left alone. */
 void lr_arena_release(lr_arena *a);
 
