@@ -139,10 +139,12 @@ int main(int argc, char **argv)
 
     lr_parse_stats st;
     memset(&st, 0, sizeof st);
-    uint64_t lines = 0, passes = 0;
-    double w0 = now(CLOCK_MONOTONIC);
+    uint64_t lines = 0, passes = 0, pass_lines = 0;
+    double w0 = now(CLOCK_MONOTONIC), best_pass = 0;
     c0 = now(CLOCK_PROCESS_CPUTIME_ID);
     do {
+        double p0 = now(CLOCK_PROCESS_CPUTIME_ID);
+        uint64_t l0 = lines;
         const char *p = data, *e = data + len;
         while (p < e) {
             const char *nl = memchr(p, '\n', (size_t)(e - p));
@@ -151,6 +153,12 @@ int main(int argc, char **argv)
             lines++;
             p = le + 1;
         }
+        /* the fastest pass: the one the other tenants of a shared machine
+         * disturbed least (a pass is ~50 ms on the access corpus) */
+        double pass = now(CLOCK_PROCESS_CPUTIME_ID) - p0;
+        if (!passes || pass < best_pass)
+            best_pass = pass;
+        pass_lines = lines - l0;
         passes++;
     } while (now(CLOCK_PROCESS_CPUTIME_ID) - c0 < seconds);
     double cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
@@ -161,12 +169,12 @@ int main(int argc, char **argv)
            len, (unsigned long long)base_lines, (unsigned long long)base_passes, base_cpu,
            (double)base_lines / base_cpu, base_cpu * 1e9 / (double)base_lines);
     printf("bench=%s%s format=%s lines=%llu passes=%llu records=%llu parsed=%llu failed=%llu cpu_s=%.3f "
-           "wall_s=%.3f lines_per_s=%.0f ns_per_line=%.1f mb_per_s=%.1f json_bytes_per_record=%.0f "
-           "ratio_to_baseline=%.2f\n",
+           "wall_s=%.3f lines_per_s=%.0f ns_per_line=%.1f best_pass_lines_per_s=%.0f mb_per_s=%.1f "
+           "json_bytes_per_record=%.0f ratio_to_baseline=%.2f\n",
            sink.encode ? "parse_encode" : "parse_only", opt.split_messages ? "" : "_nosplit", format,
            (unsigned long long)lines, (unsigned long long)passes, (unsigned long long)st.records,
            (unsigned long long)st.parsed, (unsigned long long)st.failed, cpu, wall, (double)lines / cpu,
-           cpu * 1e9 / (double)lines, (double)len * (double)passes / cpu / 1e6,
+           cpu * 1e9 / (double)lines, (double)pass_lines / best_pass, (double)len * (double)passes / cpu / 1e6,
            sink.encode ? (double)sink.json_bytes / (double)sink.records : 0.0,
            (cpu / (double)lines) / (base_cpu / (double)base_lines));
     free(data);
