@@ -174,7 +174,8 @@ int main(int argc, char **argv)
            sink.encode ? "parse_encode" : "parse_only", opt.split_messages ? "" : "_nosplit", format,
            (unsigned long long)lines, (unsigned long long)passes, (unsigned long long)st.records,
            (unsigned long long)st.parsed, (unsigned long long)st.failed, cpu, wall, (double)lines / cpu,
-           cpu * 1e9 / (double)lines, (double)pass_lines / best_pass, (double)len * (double)passes / cpu / 1e6,
+           cpu * 1e9 / (double)lines, (double)pass_lines / best_pass,
+           (double)len * (double)passes / cpu / 1e6,
            sink.encode ? (double)sink.json_bytes / (double)sink.records : 0.0,
            (cpu / (double)lines) / (base_cpu / (double)base_lines));
     free(data);
