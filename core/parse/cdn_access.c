@@ -94,8 +94,9 @@ static inline void json_room(cdn_scan *c, size_t need)
         json_to_scratch(c);
 }
 
-static inline void add_member(cdn_scan *c, const char *key, size_t klen, lr_value v)
+static inline void add_member(cdn_scan *c, lr_known_key id, const char *key, size_t klen, lr_value v)
 {
+    c->rec->key_slots[id] = (uint8_t)(c->n + 1); /* the index routes look fields up by */
     lr_member *m = &c->m[c->n++];
     m->key = key;
     m->key_len = (uint32_t)klen;
@@ -150,10 +151,10 @@ static inline char *put_piece(const cdn_scan *c, char *d, const char *s, size_t 
     return lr_json_put_string(d, s, n);
 }
 
-static inline void add_str(cdn_scan *c, const char *key, size_t klen, const char *jkey, size_t jlen,
-                           const char *s, size_t n)
+static inline void add_str(cdn_scan *c, lr_known_key id, const char *key, size_t klen, const char *jkey,
+                           size_t jlen, const char *s, size_t n)
 {
-    add_member(c, key, klen, lr_value_string(s, n));
+    add_member(c, id, key, klen, lr_value_string(s, n));
     json_room(c, jlen + n * 6 + 2 + 16);
     put_key(c, jkey, jlen);
     c->j = put_piece(c, c->j, s, n);
@@ -161,10 +162,10 @@ static inline void add_str(cdn_scan *c, const char *key, size_t klen, const char
 
 /* An integer whose digits s[0..n) are already its JSON text unless they
  * start with a zero ("0200" is 200). */
-static inline void add_int(cdn_scan *c, const char *key, size_t klen, const char *jkey, size_t jlen,
-                           int64_t v, const char *s, size_t n)
+static inline void add_int(cdn_scan *c, lr_known_key id, const char *key, size_t klen, const char *jkey,
+                           size_t jlen, int64_t v, const char *s, size_t n)
 {
-    add_member(c, key, klen, lr_value_int(v));
+    add_member(c, id, key, klen, lr_value_int(v));
     json_room(c, jlen + (n > 24 ? n : 24));
     put_key(c, jkey, jlen);
     if (n == 1 || s[0] != '0') {
@@ -176,8 +177,9 @@ static inline void add_int(cdn_scan *c, const char *key, size_t klen, const char
 }
 
 #define JKEY(key) ",\"" key "\":"
-#define ADD_STR(c, key, s, n) add_str(c, key, sizeof key - 1, JKEY(key), sizeof JKEY(key) - 1, s, n)
-#define ADD_INT(c, key, i, s, n) add_int(c, key, sizeof key - 1, JKEY(key), sizeof JKEY(key) - 1, i, s, n)
+#define ADD_STR(c, id, key, s, n) add_str(c, id, key, sizeof key - 1, JKEY(key), sizeof JKEY(key) - 1, s, n)
+#define ADD_INT(c, id, key, i, s, n)                                                                         \
+    add_int(c, id, key, sizeof key - 1, JKEY(key), sizeof JKEY(key) - 1, i, s, n)
 
 static inline bool fail(cdn_scan *c, const char *reason)
 {
@@ -384,8 +386,8 @@ static bool quoted_json(cdn_scan *c, const char *expected, const char *untermina
 }
 
 /* A quoted field added as a string member, JSON written while scanning. */
-static inline bool quoted_member(cdn_scan *c, const char *key, size_t klen, const char *jkey, size_t jlen,
-                                 const char *expected, const char *unterminated)
+static inline bool quoted_member(cdn_scan *c, lr_known_key id, const char *key, size_t klen, const char *jkey,
+                                 size_t jlen, const char *expected, const char *unterminated)
 {
     const char *s;
     size_t n;
@@ -393,12 +395,12 @@ static inline bool quoted_member(cdn_scan *c, const char *key, size_t klen, cons
     put_key(c, jkey, jlen);
     if (!quoted_json(c, expected, unterminated, &s, &n))
         return false; /* the line fails: its JSON is not used */
-    add_member(c, key, klen, lr_value_string(s, n));
+    add_member(c, id, key, klen, lr_value_string(s, n));
     return true;
 }
 
-#define QUOTED_MEMBER(c, name)                                                                               \
-    quoted_member(c, name, sizeof name - 1, JKEY(name), sizeof JKEY(name) - 1,                               \
+#define QUOTED_MEMBER(c, id, name)                                                                           \
+    quoted_member(c, id, name, sizeof name - 1, JKEY(name), sizeof JKEY(name) - 1,                           \
                   "expected quoted field '" name "'", "unterminated quoted field '" name "'")
 
 /* Field-specific reasons are static literals, counted by text. */
@@ -438,19 +440,19 @@ static void request_line(cdn_scan *c, const char *s, size_t n)
     while (v < n && is_word((unsigned char)s[v]))
         v++;
     if (v == 0 || v == n || s[v] != ' ') {
-        ADD_STR(c, "request", s, n);
+        ADD_STR(c, LR_KEY_REQUEST, "request", s, n);
         return;
     }
-    ADD_STR(c, "verb", s, v);
+    ADD_STR(c, LR_KEY_VERB, "verb", s, v);
     const char *r = s + v + 1, *e = s + n;
     const char *ls = memrchr(r, ' ', (size_t)(e - r));
     if (!ls) {
-        ADD_STR(c, "request", r, (size_t)(e - r)); /* HTTP/0.9: no version */
+        ADD_STR(c, LR_KEY_REQUEST, "request", r, (size_t)(e - r)); /* HTTP/0.9: no version */
         return;
     }
-    ADD_STR(c, "request", r, (size_t)(ls - r));
+    ADD_STR(c, LR_KEY_REQUEST, "request", r, (size_t)(ls - r));
     if (e - ls > 1)
-        ADD_STR(c, "httpversion", ls + 1, (size_t)(e - ls - 1));
+        ADD_STR(c, LR_KEY_HTTPVERSION, "httpversion", ls + 1, (size_t)(e - ls - 1));
 }
 
 /* "0.000193": digits, a dot, at most 15 digits in all, is one exact
@@ -502,7 +504,7 @@ static bool requesttime(cdn_scan *c)
     bool simple = simple_decimal(s, n, &d);
     if (!simple && !lr_num_parse_double(s, n, false, &d))
         return fail(c, "bad requesttime");
-    add_member(c, "requesttime", 11, lr_value_float(d));
+    add_member(c, LR_KEY_REQUESTTIME, "requesttime", 11, lr_value_float(d));
     json_room(c, sizeof JKEY("requesttime") + (n > 48 ? n : 48));
     put_key(c, JKEY("requesttime"), sizeof JKEY("requesttime") - 1);
     if (simple && canonical_decimal(s, n)) {
@@ -523,12 +525,12 @@ static bool proto_country(cdn_scan *c)
     token(c, &s, &n);
     if (n == 0) /* the line ends in spaces */
         return fail(c, "missing field 'forwardedproto'");
-    ADD_STR(c, "forwardedproto", s, n);
+    ADD_STR(c, LR_KEY_FORWARDEDPROTO, "forwardedproto", s, n);
     if (c->p < c->end) {
         c->p++;
         token(c, &s, &n);
         if (n)
-            ADD_STR(c, "country", s, n);
+            ADD_STR(c, LR_KEY_COUNTRY, "country", s, n);
     }
     return true;
 }
@@ -537,7 +539,7 @@ static bool main_layout(cdn_scan *c)
 {
     const char *s;
     size_t n;
-    if (!QUOTED_MEMBER(c, "useragent"))
+    if (!QUOTED_MEMBER(c, LR_KEY_USERAGENT, "useragent"))
         return false;
     if (!SEP(c, "hitmiss"))
         return false;
@@ -546,16 +548,16 @@ static bool main_layout(cdn_scan *c)
     if (*c->p == '"')
         return fail(c, "no layout matched");
     token(c, &s, &n);
-    ADD_STR(c, "hitmiss", s, n);
-    if (!SEP(c, "content-type") || !QUOTED_MEMBER(c, "content-type"))
+    ADD_STR(c, LR_KEY_HITMISS, "hitmiss", s, n);
+    if (!SEP(c, "content-type") || !QUOTED_MEMBER(c, LR_KEY_CONTENT_TYPE, "content-type"))
         return false;
-    if (!SEP(c, "layer") || !QUOTED_MEMBER(c, "layer"))
+    if (!SEP(c, "layer") || !QUOTED_MEMBER(c, LR_KEY_LAYER, "layer"))
         return false;
     if (!SEP(c, "requesttime") || !requesttime(c))
         return false;
-    if (!SEP(c, "clientid") || !QUOTED_MEMBER(c, "clientid"))
+    if (!SEP(c, "clientid") || !QUOTED_MEMBER(c, LR_KEY_CLIENTID, "clientid"))
         return false;
-    if (!SEP(c, "referer") || !QUOTED_MEMBER(c, "referer"))
+    if (!SEP(c, "referer") || !QUOTED_MEMBER(c, LR_KEY_REFERER, "referer"))
         return false;
     if (!SEP(c, "forwardedproto"))
         return false;
@@ -564,17 +566,17 @@ static bool main_layout(cdn_scan *c)
 
 static bool vod_layout(cdn_scan *c)
 {
-    if (!QUOTED_MEMBER(c, "referer"))
+    if (!QUOTED_MEMBER(c, LR_KEY_REFERER, "referer"))
         return false;
-    if (!SEP(c, "useragent") || !QUOTED_MEMBER(c, "useragent"))
+    if (!SEP(c, "useragent") || !QUOTED_MEMBER(c, LR_KEY_USERAGENT, "useragent"))
         return false;
-    if (!SEP(c, "content-type") || !QUOTED_MEMBER(c, "content-type"))
+    if (!SEP(c, "content-type") || !QUOTED_MEMBER(c, LR_KEY_CONTENT_TYPE, "content-type"))
         return false;
-    if (!SEP(c, "hitmiss") || !QUOTED_MEMBER(c, "hitmiss"))
+    if (!SEP(c, "hitmiss") || !QUOTED_MEMBER(c, LR_KEY_HITMISS, "hitmiss"))
         return false;
-    if (!SEP(c, "layer") || !QUOTED_MEMBER(c, "layer"))
+    if (!SEP(c, "layer") || !QUOTED_MEMBER(c, LR_KEY_LAYER, "layer"))
         return false;
-    if (!SEP(c, "clientid") || !QUOTED_MEMBER(c, "clientid"))
+    if (!SEP(c, "clientid") || !QUOTED_MEMBER(c, LR_KEY_CLIENTID, "clientid"))
         return false;
     if (!SEP(c, "requesttime") || !requesttime(c))
         return false;
@@ -658,11 +660,11 @@ static bool scan_line(cdn_scan *c)
     const char *ts_text = c->in_arena ? c->j + 15 : lr_record_str(c->rec, c->j + 15, 24);
     c->j[39] = '"';
     c->j += 40;
-    add_member(c, "@timestamp", 10, lr_value_string(ts_text, 24));
+    add_member(c, LR_KEY_TIMESTAMP, "@timestamp", 10, lr_value_string(ts_text, 24));
     c->rec->ev.timestamp_ms = ts;
-    ADD_STR(c, "clientip", client, client_n);
+    ADD_STR(c, LR_KEY_CLIENTIP, "clientip", client, client_n);
     if (!(user_n == 1 && user[0] == '-'))
-        ADD_STR(c, "user", user, user_n);
+        ADD_STR(c, LR_KEY_USER, "user", user, user_n);
 
     bool vod = *c->p != '"';
     if (vod) {
@@ -674,7 +676,7 @@ static bool scan_line(cdn_scan *c)
         if (c->p[1] != '"')
             return fail(c, "no layout matched");
         c->p++;
-        ADD_STR(c, "vod_host", h, hn);
+        ADD_STR(c, LR_KEY_VOD_HOST, "vod_host", h, hn);
     }
     const char *f;
     size_t fn;
@@ -688,14 +690,14 @@ static bool scan_line(cdn_scan *c)
     token(c, &f, &fn);
     if (!unsigned_int(f, fn, &v))
         return fail(c, "bad statuscode");
-    ADD_INT(c, "statuscode", v, f, fn);
+    ADD_INT(c, LR_KEY_STATUSCODE, "statuscode", v, f, fn);
     if (!SEP(c, "bytes"))
         return false;
     token(c, &f, &fn);
     if (!(fn == 1 && f[0] == '-')) {
         if (!unsigned_int(f, fn, &v))
             return fail(c, "bad bytes");
-        ADD_INT(c, "bytes", v, f, fn);
+        ADD_INT(c, LR_KEY_BYTES, "bytes", v, f, fn);
     }
     if (!(vod ? SEP(c, "referer") : SEP(c, "useragent")))
         return false;
@@ -730,6 +732,7 @@ bool lr_cdn_access_fill(lr_record *rec, const char **reason)
     size_t len = (size_t)(c.j - c.jstart);
     lr_record_set_root(rec, c.m, c.n);
     rec->fields_unique_keys = true;
+    rec->has_key_slots = true;
     if (c.in_arena) {
         char *kept = lr_record_alloc(rec, len + 1); /* == c.jstart: nothing else was allocated */
         kept[len] = '\0';

@@ -108,6 +108,7 @@ void lr_record_set_root(lr_record *rec, lr_member *members, size_t count)
     rec->root.len = (uint32_t)count;
     rec->root.u.members = members;
     rec->fields_unique_keys = false;
+    rec->has_key_slots = false;
     rec->ev.json = NULL;
     rec->ev.json_len = 0;
 }
@@ -243,6 +244,34 @@ const lr_value *lr_value_get_path(const lr_value *v, const char *path, size_t pa
         }
     }
     return NULL;
+}
+
+int lr_known_key_find(const char *key, size_t len)
+{
+    static const char *const names[LR_KNOWN_KEYS] = {
+        [LR_KEY_TIMESTAMP] = "@timestamp",
+        [LR_KEY_CLIENTIP] = "clientip",
+        [LR_KEY_USER] = "user",
+        [LR_KEY_VOD_HOST] = "vod_host",
+        [LR_KEY_VERB] = "verb",
+        [LR_KEY_REQUEST] = "request",
+        [LR_KEY_HTTPVERSION] = "httpversion",
+        [LR_KEY_STATUSCODE] = "statuscode",
+        [LR_KEY_BYTES] = "bytes",
+        [LR_KEY_USERAGENT] = "useragent",
+        [LR_KEY_HITMISS] = "hitmiss",
+        [LR_KEY_CONTENT_TYPE] = "content-type",
+        [LR_KEY_LAYER] = "layer",
+        [LR_KEY_REQUESTTIME] = "requesttime",
+        [LR_KEY_CLIENTID] = "clientid",
+        [LR_KEY_REFERER] = "referer",
+        [LR_KEY_FORWARDEDPROTO] = "forwardedproto",
+        [LR_KEY_COUNTRY] = "country",
+    };
+    for (int k = 0; k < LR_KNOWN_KEYS; k++)
+        if (strlen(names[k]) == len && memcmp(names[k], key, len) == 0)
+            return k;
+    return -1;
 }
 
 void lr_format_rfc3339_ms(int64_t ms, char out[25])

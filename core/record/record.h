@@ -22,6 +22,34 @@
 
 typedef struct lr_record lr_record;
 
+/* Top-level keys a parser may index for lookups (the cdn_access names): a
+ * parser that sets rec->key_slots lets route conditions take a field by its
+ * slot instead of searching the members. */
+typedef enum lr_known_key {
+    LR_KEY_TIMESTAMP,
+    LR_KEY_CLIENTIP,
+    LR_KEY_USER,
+    LR_KEY_VOD_HOST,
+    LR_KEY_VERB,
+    LR_KEY_REQUEST,
+    LR_KEY_HTTPVERSION,
+    LR_KEY_STATUSCODE,
+    LR_KEY_BYTES,
+    LR_KEY_USERAGENT,
+    LR_KEY_HITMISS,
+    LR_KEY_CONTENT_TYPE,
+    LR_KEY_LAYER,
+    LR_KEY_REQUESTTIME,
+    LR_KEY_CLIENTID,
+    LR_KEY_REFERER,
+    LR_KEY_FORWARDEDPROTO,
+    LR_KEY_COUNTRY,
+    LR_KNOWN_KEYS
+} lr_known_key;
+
+/* The known key spelled key[0..len), or -1. */
+int lr_known_key_find(const char *key, size_t len);
+
 /* Who to tell when every output has finished with a record (the Kafka
  * partition tracker, the replay counter). Called once, on whichever thread
  * finished last. */
@@ -42,6 +70,10 @@ struct lr_record {
      * records): lookups may remember where a key was. Objects from JSON input
      * can repeat keys, and the first one wins, so this stays false for them. */
     bool fields_unique_keys;
+    /* key_slots is valid: every member whose key is a known key is indexed
+     * there (member index + 1; 0 = no such member). Keys are then distinct. */
+    bool has_key_slots;
+    uint8_t key_slots[LR_KNOWN_KEYS];
     size_t block_cap; /* bytes of the record's memory block (record_pool.h) */
     lr_arena arena;
     char inline_buf[]; /* first arena block, sized at creation */

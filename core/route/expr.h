@@ -41,13 +41,17 @@ typedef struct lr_expr_root {
     uint32_t n;
     unsigned layout; /* a cheap signature of the root's layout, which picks the hints */
     bool unique_keys;
+    /* The parser's index of known keys (lr_record's key_slots), or NULL:
+     * a field with a known name is then taken by its slot. */
+    const uint8_t *key_slots;
 } lr_expr_root;
 /* Layout signatures: the member count and the length of the third key tell
  * a parser's layouts apart (cdn_access's six land in five of the eight). */
 #define LR_EXPR_LAYOUTS 8
-static inline void lr_expr_root_init(lr_expr_root *root, const lr_value *fields, bool unique_keys)
+static inline void lr_expr_root_init(lr_expr_root *root, const lr_value *fields, bool unique_keys,
+                                     const uint8_t *key_slots)
 {
-    *root = (lr_expr_root){.fields = fields, .unique_keys = unique_keys};
+    *root = (lr_expr_root){.fields = fields, .unique_keys = unique_keys, .key_slots = key_slots};
     if (fields && fields->kind == LR_VAL_OBJECT) {
         root->members = fields->u.members;
         root->n = fields->len;

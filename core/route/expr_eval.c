@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "record/json_encode.h"
+#include "record/record.h"
 #include "route/bytes.h"
 #include "route/expr.h"
 #include "route/expr_tree.h"
@@ -60,6 +61,7 @@ struct test {
     uint8_t op;                /* cmp_op */
     bool value;                /* T_CONST */
     bool top;                  /* the left operand is a key of the root object (a path of one segment) */
+    int8_t known;              /* top: that key's lr_known_key, or -1 */
     int32_t on_true, on_false;
     uint32_t key_len;
     const char *key;       /* top: that key */
@@ -150,9 +152,11 @@ static void fill_test(test *t, const node *n)
         break;
     }
     t->top = t->kind != T_CONST && t->lo->is_field && t->lo->path.nseg == 1;
+    t->known = -1;
     if (t->top) {
         t->key = t->lo->path.text;
         t->key_len = (uint32_t)t->lo->path.len;
+        t->known = (int8_t)lr_known_key_find(t->key, t->key_len);
     }
     if (t->kind == T_INT || t->kind == T_FLOAT || t->kind == T_STR_EQ)
         t->lit = t->ro->lit;
@@ -316,6 +320,11 @@ static eval_tls *tls_get(void)
  * static key had, with a duplicate of it before. */
 static inline const lr_value *top_get(const lr_expr_root *r, const test *t)
 {
+    if (r->key_slots && t->known >= 0) {
+        /* the parser indexed this key: its slot, or absent */
+        unsigned slot = r->key_slots[t->known];
+        return slot ? &r->members[slot - 1].value : NULL;
+    }
     const char *k = t->key;
     uint32_t n = t->key_len;
     const lr_member *m = r->members;
@@ -507,6 +516,6 @@ bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root)
 bool lr_expr_eval(const lr_expr *e, const lr_value *fields)
 {
     lr_expr_root root;
-    lr_expr_root_init(&root, fields, false);
+    lr_expr_root_init(&root, fields, false, NULL);
     return lr_expr_eval_root(e, &root);
 }

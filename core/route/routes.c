@@ -418,7 +418,8 @@ size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *t
             continue;
         if (rt->when) {
             if (!root_ready) {
-                lr_expr_root_init(&root, rec->ev.fields, rec->fields_unique_keys);
+                lr_expr_root_init(&root, rec->ev.fields, rec->fields_unique_keys,
+                                  rec->has_key_slots ? rec->key_slots : NULL);
                 root_ready = true;
             }
             if (!lr_expr_eval_root(rt->when, &root))
@@ -494,7 +495,7 @@ bool lr_routes_match(const lr_routes *r, size_t i, const lr_event *ev)
     if (i >= r->n)
         return false;
     lr_expr_root root;
-    lr_expr_root_init(&root, ev->fields, false);
+    lr_expr_root_init(&root, ev->fields, false, NULL);
     return route_matches(&r->r[i], ev, &root);
 }
 

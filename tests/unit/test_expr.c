@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parse/parse.h"
 #include "record/record.h"
 #include "route/expr.h"
 #include "route/path.h"
@@ -564,7 +565,7 @@ static lr_record *record_of(const char *const *keys, const int64_t *values, size
 static bool eval_root(const lr_expr *e, const lr_record *rec, bool unique_keys)
 {
     lr_expr_root root;
-    lr_expr_root_init(&root, rec->ev.fields, unique_keys);
+    lr_expr_root_init(&root, rec->ev.fields, unique_keys, NULL);
     return lr_expr_eval_root(e, &root);
 }
 
@@ -671,6 +672,76 @@ static void test_threads(void **state)
     lr_expr_free(e);
 }
 
+static void keep_record(lr_record *rec, void *arg)
+{
+    *(lr_record **)arg = rec;
+}
+
+/* cdn_access records index their keys (key_slots): a condition takes a field
+ * by its slot. The answers must be those of searching the members, in every
+ * layout and with optional fields absent (user, bytes, country, verb). */
+static void test_key_slots(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "203.0.113.9 - alice [14/Sep/2020:12:44:19 +0000] \"GET /wp-login.php HTTP/1.1\" 503 - "
+        "\"Googlebot/2.1\" "
+        "miss \"text/html\" \"L1\" 2.5 \"83\" \"-\" https ES",
+        "198.51.100.7 - - [14/Sep/2020:12:44:19 +0000] vod.example.com \"GET /live/a.ts HTTP/2.0\" 200 1327 "
+        "\"-\" \"okhttp/4.8.1\" \"video/mp2t\" \"hit\" \"L2\" \"83\" 0.002140 https",
+        "2001:db8::1 - - [14/Sep/2020:12:44:19 +0000] \"-\" 400 0 \"-\" hit \"-\" \"L1\" 0.0 \"83\" \"-\" "
+        "http FR",
+    };
+    static const struct {
+        const char *cond;
+        bool want[3];
+    } cases[] = {
+        {"statuscode >= 500 or (layer == \"L1\" and hitmiss == \"miss\")", {true, false, false}},
+        {"requesttime > 1.5 and verb in [\"GET\", \"HEAD\"]", {true, false, false}},
+        {"useragent =~ \"(?i)bot|crawler|spider\"", {true, false, false}},
+        {"request =~ \"^/wp-(admin|login)\" and statuscode in [401, 403, 404, 503]", {true, false, false}},
+        {"exists(user)", {true, false, false}},
+        {"exists(bytes)", {false, true, true}},
+        {"exists(vod_host) and vod_host == \"vod.example.com\"", {false, true, false}},
+        {"exists(country)", {true, false, true}},
+        {"exists(verb) or exists(httpversion)", {true, true, false}},
+        {"request == \"-\"", {false, false, true}},
+        {"content-type == \"video/mp2t\" and clientid == \"83\"", {false, true, false}},
+        {"forwardedproto == \"http\" and clientip == \"2001:db8::1\"", {false, false, true}},
+        {"@timestamp == \"2020-09-14T12:44:19.000Z\" and referer == \"-\"", {true, true, true}},
+        {"not exists(nothing) and layer != \"L3\"", {true, true, true}},
+    };
+    lr_record *recs[3];
+    for (size_t i = 0; i < 3; i++) {
+        lr_parse_stats st;
+        memset(&st, 0, sizeof st);
+        recs[i] = NULL;
+        lr_parse_message(LR_FORMAT_CDN_ACCESS, NULL, lines[i], strlen(lines[i]), &st, keep_record, &recs[i]);
+        assert_non_null(recs[i]);
+        assert_false(recs[i]->ev.parse_failed);
+        assert_true(recs[i]->has_key_slots);
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char err[256];
+        int col = 0;
+        lr_expr *e = lr_expr_compile(cases[c].cond, &col, err, sizeof err);
+        if (!e)
+            fail_msg("%s: %s", cases[c].cond, err);
+        for (size_t i = 0; i < 3; i++) {
+            lr_expr_root indexed, searched;
+            lr_expr_root_init(&indexed, recs[i]->ev.fields, true, recs[i]->key_slots);
+            lr_expr_root_init(&searched, recs[i]->ev.fields, false, NULL);
+            bool a = lr_expr_eval_root(e, &indexed), b = lr_expr_eval_root(e, &searched);
+            if (a != cases[c].want[i] || b != cases[c].want[i])
+                fail_msg("%s on line %zu: indexed %d, searched %d, want %d", cases[c].cond, i + 1, a, b,
+                         cases[c].want[i]);
+        }
+        lr_expr_free(e);
+    }
+    for (size_t i = 0; i < 3; i++)
+        lr_record_unref(recs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_regex_match_limit),
         cmocka_unit_test(test_regex_literal_sets),
         cmocka_unit_test(test_slot_hints),
+        cmocka_unit_test(test_key_slots),
         cmocka_unit_test(test_in_lists),
         cmocka_unit_test(test_exists),
         cmocka_unit_test(test_paths),
