@@ -26,7 +26,7 @@ static lr_result send_body(http_ctx *c, http_worker *w, lr_batch *batch, size_t 
     size_t len = w->body.len;
     if (c->gzip) {
         lrhttp_buf_reset(&w->gz);
-        if (lrhttp_gzip(&w->gz, w->body.data, w->body.len, -1) != 0) {
+        if (lrhttp_gzip(&w->gz, w->body.data, w->body.len, (int)c->conf->compression_level) != 0) {
             snprintf(reason, rlen, "gzip of a %zu-byte body failed (out of memory)", w->body.len);
             return LR_RETRY;
         }

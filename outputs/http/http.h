@@ -32,9 +32,10 @@ enum { HTTP_COMPRESS_NONE = 0, HTTP_COMPRESS_GZIP = 1 };
 /* Filled by the core from the option table (http_conf.c). */
 typedef struct http_config {
     char *url;
-    int method;      /* HTTP_METHOD_* */
-    int format;      /* lrhttp_format */
-    int compression; /* HTTP_COMPRESS_* */
+    int method;                /* HTTP_METHOD_* */
+    int format;                /* lrhttp_format */
+    int compression;           /* HTTP_COMPRESS_* */
+    int64_t compression_level; /* gzip level, 1..9 */
     lr_kvlist headers;
     char *basic_user;
     char *basic_password; /* secret */

@@ -27,7 +27,12 @@ const lr_option http_options[] = {
      "Request body: json_lines (one JSON object per line, NDJSON), json_array (one JSON array of the "
      "records), raw_lines (the original lines, one per line)."},
     {"compression", LR_OPT_ENUM, "none", 0, 0, http_compressions, 0, O(compression),
-     "gzip: compress each body and send Content-Encoding: gzip."},
+     "gzip: compress each body and send Content-Encoding: gzip. Compressing takes the worker's CPU: with "
+     "gzip, "
+     "give the output workers: 2 or more."},
+    {"compression_level", LR_OPT_INT, "6", 1, 9, NULL, 0, O(compression_level),
+     "gzip level, 1 (fastest) to 9 (smallest); 6 is zlib's default. On access-log JSON lines level 1 "
+     "compresses about twice as fast as 6, to 12% of the input instead of 7.5%."},
     {"headers", LR_OPT_MAP, NULL, 0, 0, NULL, 0, O(headers),
      "Extra request headers (name: value); values may use ${env:NAME} or ${file:/path}. Authorization, "
      "Content-Type and Content-Encoding are set through auth, content_type and compression."},
