@@ -17,6 +17,8 @@
 #include "parse/json_parse.h"
 #include "parse/numparse.h"
 #include "parse/parse.h"
+#include "util/buf.h"
+#include "record/json_encode.h"
 #include "parse/timeparse.h"
 
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -437,6 +439,71 @@ static void test_fallback_time(void **state)
     }
 }
 
+/* cdn_access writes its JSON into the record's arena while it fits and
+ * moves it to a scratch buffer on an escape or a long line: every way
+ * through gives the generic encoding of the fields, and the @timestamp
+ * member stays readable. */
+static void test_cdn_json_paths(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"plain", "long url", "escapes", "escape late", "controls", "huge"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        lr_buf field, line;
+        lr_buf_init(&field, 0);
+        lr_buf_init(&line, 0);
+        size_t n = k == 5 ? 300000 : 3000;
+        for (size_t i = 0; i < n; i++) {
+            switch (k) {
+            case 0:
+                lr_buf_append_char(&field, (char)('a' + i % 26));
+                break;
+            case 1:
+                lr_buf_append(&field, i % 50 ? "a" : "/", 1);
+                break;
+            case 2:
+                lr_buf_append(&field, i % 3 ? "x" : "\\\"", i % 3 ? 1 : 2);
+                break;
+            case 3:
+                lr_buf_append(&field, i + 1 == n ? "\\\\" : "y", i + 1 == n ? 2 : 1);
+                break;
+            case 4:
+                lr_buf_append_char(&field, (char)(i % 32 ? 'z' : 1 + (int)(i / 32 % 31)));
+                break;
+            default:
+                lr_buf_append(&field, "\xe2\x80\xa8", 3);
+                break;
+            }
+        }
+        lr_buf_printf(
+            &line,
+            "203.0.113.9 - - [14/Sep/2020:12:44:19 +0000] \"GET /%.*s HTTP/1.1\" 200 1 \"%.*s\" hit "
+            "\"t\" \"L1\" 0.5 \"83\" \"%.*s\" https ES",
+            (int)(field.len > 100 ? 100 : field.len), field.data, (int)field.len, field.data, (int)field.len,
+            field.data);
+        lr_parse_stats st;
+        memset(&st, 0, sizeof st);
+        recs r = {0};
+        lr_parse_message(LR_FORMAT_CDN_ACCESS, NULL, line.data, line.len, &st, keep, &r);
+        assert_int_equal(r.n, 1);
+        lr_record *rec = r.v[0];
+        if (rec->ev.parse_failed)
+            fail_msg("%s: did not parse", kinds[k]);
+        lr_buf generic;
+        lr_buf_init(&generic, 0);
+        assert_true(lr_json_encode_value(&generic, rec->ev.fields));
+        if (generic.len != rec->ev.json_len || memcmp(generic.data, rec->ev.json, generic.len) != 0)
+            fail_msg("%s: the record's JSON is not its fields' encoding", kinds[k]);
+        assert_int_equal(strlen(rec->ev.json), rec->ev.json_len);
+        const lr_value *ts = lr_value_get_key(rec->ev.fields, "@timestamp", 10);
+        assert_non_null(ts);
+        assert_memory_equal(ts->u.s, "2020-09-14T12:44:19.000Z", 24);
+        lr_buf_free(&generic);
+        lr_buf_free(&field);
+        lr_buf_free(&line);
+        lr_record_unref(rec);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_split_records_are_independent),
         cmocka_unit_test(test_cdn_no_allocation_per_field),
         cmocka_unit_test(test_fallback_time),
+        cmocka_unit_test(test_cdn_json_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
