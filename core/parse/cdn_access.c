@@ -17,8 +17,13 @@
  * time: encoding a record as a second walk over its members cost as much as
  * the scan itself. The text is exactly what lr_record_encode_json makes of the
  * members (tests/unit/test_parse_data.c and the fuzz target compare the two).
+ * It goes straight into the record's arena while it fits (see cdn_scan).
  *
- * Threading: stateless, any thread.
+ * Each member's slot is also noted in rec->key_slots, so route conditions
+ * take an access-log field without searching for its key.
+ *
+ * Threading: no shared state; any thread (per-thread caches of the last
+ * time text and of the JSON scratch buffer).
  */
 #include <stdio.h>
 #include <stdlib.h>
