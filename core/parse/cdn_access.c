@@ -255,60 +255,9 @@ static const char *unescape(cdn_scan *c, const char *b, const char *e, size_t *n
  * A quoted field at c->p. The closing quote is the first '"' that is not
  * escaped (odd run of backslashes before it) and is followed by a space or
  * the end of the line; a stray unescaped quote inside the text is kept.
- */
-/* First '"' or '\\' in [p, e), or e. Sixteen bytes per step where SSE2 is
- * there (every x86-64), a byte at a time for the rest. */
-static inline const char *find_quote_or_backslash(const char *p, const char *e)
-{
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    while (e - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)p);
-        unsigned m =
-            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-        if (m)
-            return p + __builtin_ctz(m);
-        p += 16;
-    }
-#endif
-    while (p < e && *p != '"' && *p != '\\')
-        p++;
-    return p;
-}
-
-static bool quoted(cdn_scan *c, const char *expected, const char *unterminated, const char **s, size_t *n)
-{
-    if (c->p >= c->end || *c->p != '"')
-        return fail(c, expected);
-    const char *b = c->p + 1, *q = b, *e = c->end;
-    bool escapes = false;
-    for (;;) {
-        q = find_quote_or_backslash(q, e);
-        if (q == e)
-            return fail(c, unterminated);
-        if (*q == '\\') {
-            /* a backslash takes the next byte with it: \" never closes */
-            escapes = true;
-            q = e - q > 2 ? q + 2 : e;
-            continue;
-        }
-        if (q + 1 == e || q[1] == ' ')
-            break;
-        q++; /* a stray quote inside the text */
-    }
-    c->p = q + 1;
-    if (escapes) {
-        *s = unescape(c, b, q, n);
-    } else {
-        *s = b; /* the common case: no copy */
-        *n = (size_t)(q - b);
-    }
-    return true;
-}
-
-/*
- * The same scan as quoted(), writing the field's JSON string at c->j on the
- * way: sixteen bytes are copied per step and only the bytes that need
+ *
+ * The field's JSON string is written at c->j on the way, so that the scan
+ * and the encoding are one pass: sixteen bytes are copied per step and only the bytes that need
  * attention (quote, backslash, controls, non-ASCII) are looked at. The raw
  * escapes \" and \\ are already the JSON escapes of their decoded
  * characters, so they are copied as they are; any other backslash is a
@@ -408,9 +357,20 @@ static inline bool quoted_member(cdn_scan *c, lr_known_key id, const char *key, 
     quoted_member(c, id, name, sizeof name - 1, JKEY(name), sizeof JKEY(name) - 1,                           \
                   "expected quoted field '" name "'", "unterminated quoted field '" name "'")
 
+/* The request line: a quoted field whose text is split into verb, request
+ * and version before it is encoded, so the JSON the scan writes is dropped
+ * (the cursor goes back; an offset, as the text may have moved to the
+ * scratch buffer meanwhile). One scanner keeps one closing-quote rule. */
+static bool request_field(cdn_scan *c, const char **s, size_t *n)
+{
+    json_room(c, 64);
+    size_t at = (size_t)(c->j - c->jstart);
+    bool ok = quoted_json(c, "expected quoted field 'request'", "unterminated quoted field 'request'", s, n);
+    c->j = c->jstart + at;
+    return ok;
+}
+
 /* Field-specific reasons are static literals, counted by text. */
-#define QUOTED(c, name, s, n)                                                                                \
-    quoted(c, "expected quoted field '" name "'", "unterminated quoted field '" name "'", s, n)
 #define SEP(c, next) sep(c, "missing field '" next "'")
 
 /* Digits only (no sign), up to INT64_MAX. */
@@ -461,8 +421,9 @@ static void request_line(cdn_scan *c, const char *s, size_t n)
 }
 
 /* "0.000193": digits, a dot, at most 15 digits in all, is one exact
- * division; anything else goes to the general parser. */
-static bool simple_decimal(const char *s, size_t n, double *out)
+ * division; anything else goes to the general parser. *dot_at: where the
+ * dot is (n when there is none). */
+static bool simple_decimal(const char *s, size_t n, double *out, size_t *dot_at)
 {
     static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -481,23 +442,20 @@ static bool simple_decimal(const char *s, size_t n, double *out)
     }
     size_t frac = dot == n ? 0 : n - dot - 1;
     *out = (double)m / p10[frac]; /* m < 10^16 is exact, and so is 10^frac */
+    *dot_at = dot;
     return true;
 }
 
-/* Whether the JSON encoder writes this number text back unchanged: the
- * shortest form with at most six decimals, as a request time nearly always is
- * ("0.000193", "1.5", "0.0"; not "2", "1.50" or "007.1"). */
-static bool canonical_decimal(const char *s, size_t n)
+/* Whether the JSON encoder writes a simple decimal (its dot at `dot`, n when
+ * none) back unchanged: the shortest form with at most six decimals, as a
+ * request time nearly always is ("0.000193", "1.5", "0.0"; not "2", "1.50"
+ * or "007.1"). */
+static bool canonical_decimal(const char *s, size_t n, size_t dot)
 {
-    const char *dot = memchr(s, '.', n);
-    if (!dot)
+    size_t fp = n - dot - 1;
+    if (dot == n || dot > 9 || fp > 6 || (dot > 1 && s[0] == '0'))
         return false;
-    size_t ip = (size_t)(dot - s), fp = n - ip - 1;
-    if (ip == 0 || ip > 9 || fp == 0 || fp > 6 || (ip > 1 && s[0] == '0'))
-        return false;
-    if (s[n - 1] == '0' && !(fp == 1))
-        return false;
-    return true;
+    return s[n - 1] != '0' || fp == 1;
 }
 
 static bool requesttime(cdn_scan *c)
@@ -506,13 +464,14 @@ static bool requesttime(cdn_scan *c)
     size_t n;
     double d;
     token(c, &s, &n);
-    bool simple = simple_decimal(s, n, &d);
+    size_t dot;
+    bool simple = simple_decimal(s, n, &d, &dot);
     if (!simple && !lr_num_parse_double(s, n, false, &d))
         return fail(c, "bad requesttime");
     add_member(c, LR_KEY_REQUESTTIME, "requesttime", 11, lr_value_float(d));
     json_room(c, sizeof JKEY("requesttime") + (n > 48 ? n : 48));
     put_key(c, JKEY("requesttime"), sizeof JKEY("requesttime") - 1);
-    if (simple && canonical_decimal(s, n)) {
+    if (simple && canonical_decimal(s, n, dot)) {
         memcpy(c->j, s, n);
         c->j += n;
     } else {
@@ -685,7 +644,7 @@ static bool scan_line(cdn_scan *c)
     }
     const char *f;
     size_t fn;
-    if (!QUOTED(c, "request", &f, &fn))
+    if (!request_field(c, &f, &fn))
         return false;
     request_line(c, f, fn);
 

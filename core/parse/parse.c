@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "parse/json_parse.h"
 #include "parse/parse_internal.h"
@@ -141,11 +140,7 @@ void lr_parse_set_object_root(lr_record *rec, const lr_value *obj, int64_t ts_ms
  * own time and never pays for the clock. */
 static int64_t time_or_now(int64_t ts_ms)
 {
-    if (ts_ms > 0)
-        return ts_ms;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return ts_ms > 0 ? ts_ms : lr_record_wall_ms();
 }
 
 static void parse_raw(lr_record *rec, lr_parse_stats *st)

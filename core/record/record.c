@@ -13,7 +13,7 @@
 
 #define LR_RECORD_DEFAULT_ARENA 1024u
 
-static int64_t wall_ms(void)
+int64_t lr_record_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -54,7 +54,7 @@ lr_record *lr_record_new_at(const char *raw, size_t raw_len, size_t arena_hint, 
 
 lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint)
 {
-    return lr_record_new_at(raw, raw_len, arena_hint, wall_ms());
+    return lr_record_new_at(raw, raw_len, arena_hint, lr_record_wall_ms());
 }
 
 void lr_record_ref(lr_record *rec)

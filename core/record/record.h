@@ -84,6 +84,9 @@ struct lr_record {
  * now, partition/offset = -1. `arena_hint` sizes the first arena block beyond
  * the raw copy (0 picks a default). Caller owns the reference. */
 lr_record *lr_record_new(const char *raw, size_t raw_len, size_t arena_hint);
+/* Now, in Unix epoch milliseconds: the time a record gets when nothing
+ * better is known. */
+int64_t lr_record_wall_ms(void);
 /* The same with the record time given (no clock read): the parsers' entry. */
 lr_record *lr_record_new_at(const char *raw, size_t raw_len, size_t arena_hint, int64_t timestamp_ms);
 /* ev.raw is followed by this many NUL bytes inside the record's memory, so a
