@@ -4,3 +4,4 @@ set_tests_properties(unit.test_plugin_loader PROPERTIES ENVIRONMENT "LR_BUILD=${
 logrelay_unit_test(test_queue)
 add_dependencies(test_queue test_plugins)
 set_tests_properties(unit.test_queue PROPERTIES ENVIRONMENT "LR_BUILD=${CMAKE_BINARY_DIR}")
+logrelay_unit_test(test_ring)

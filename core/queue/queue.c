@@ -25,6 +25,7 @@
 #include "plugin/host.h"
 #include "queue/deadletter.h"
 #include "queue/queue_internal.h"
+#include "util/ring.h"
 #include "util/log.h"
 
 typedef struct worker worker;
@@ -429,18 +430,7 @@ static void *worker_main(void *arg)
  * the bound is enforced by backpressure, not here). Lock held. */
 static qitem *ring_slot(lr_queue *q)
 {
-    if (q->count == q->cap) {
-        size_t ncap = q->cap * 2;
-        qitem *r = malloc(ncap * sizeof *r);
-        if (!r)
-            abort();
-        for (size_t k = 0; k < q->count; k++)
-            r[k] = q->ring[(q->head + k) % q->cap];
-        free(q->ring);
-        q->ring = r;
-        q->cap = ncap;
-        q->head = 0;
-    }
+    q->ring = lr_ring_make_room(q->ring, sizeof *q->ring, &q->cap, &q->head, q->count, 1024);
     return &q->ring[(q->head + q->count) % q->cap];
 }
 

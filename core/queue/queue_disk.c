@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "queue/queue_internal.h"
+#include "util/ring.h"
 #include "queue/spool.h"
 #include "queue/spool_codec.h"
 #include "util/buf.h"
@@ -333,18 +334,8 @@ void lr_qdisk_destroy(lr_queue *q)
 void lr_qdisk_push(lr_queue *q, const qitem *it)
 {
     qdisk *d = q->disk;
-    if (d->stage_count == d->stage_cap) {
-        size_t ncap = d->stage_cap * 2;
-        qitem *r = malloc(ncap * sizeof *r);
-        if (!r)
-            abort();
-        for (size_t k = 0; k < d->stage_count; k++)
-            r[k] = d->stage[(d->stage_head + k) % d->stage_cap];
-        free(d->stage);
-        d->stage = r;
-        d->stage_cap = ncap;
-        d->stage_head = 0;
-    }
+    d->stage =
+        lr_ring_make_room(d->stage, sizeof *d->stage, &d->stage_cap, &d->stage_head, d->stage_count, 1024);
     d->stage[(d->stage_head + d->stage_count) % d->stage_cap] = *it;
     d->stage_count++;
     d->stage_bytes += it->bytes;

@@ -29,6 +29,7 @@
 
 #include "queue/spool_format.h"
 #include "util/fs.h"
+#include "util/ring.h"
 #include "util/log.h"
 
 #define WBUF_CAP (256u * 1024)
@@ -522,18 +523,7 @@ io_error:
 
 static void window_push(lr_spool *sp, const window_slot *slot)
 {
-    if (sp->win_count == sp->win_cap) {
-        size_t ncap = sp->win_cap ? sp->win_cap * 2 : 1024;
-        window_slot *nw = malloc(ncap * sizeof *nw);
-        if (!nw)
-            abort();
-        for (size_t i = 0; i < sp->win_count; i++)
-            nw[i] = sp->win[(sp->win_head + i) % sp->win_cap];
-        free(sp->win);
-        sp->win = nw;
-        sp->win_cap = ncap;
-        sp->win_head = 0;
-    }
+    sp->win = lr_ring_make_room(sp->win, sizeof *sp->win, &sp->win_cap, &sp->win_head, sp->win_count, 1024);
     sp->win[(sp->win_head + sp->win_count) % sp->win_cap] = *slot;
     sp->win_count++;
 }
