@@ -9,16 +9,26 @@
  *   parse         lr_parse_message, records freed
  *   parse_encode  the same plus each record's JSON (every output needs it):
  *                 what bench_parse measures, "the parse cost"
- *   routing       parse and encode, then lr_routes_dispatch (conditions,
- *                 transforms and their views' JSON) on each small batch of
- *                 records just parsed; only the dispatch calls are timed
- *                 (one clock read pair per batch, its cost subtracted): the
- *                 cost of routing alone, on records that may have left the
- *                 nearest cache while the rest of the batch was parsed
- *   parse_encode_route  parse, encode and dispatch each record at once, as
- *                 lr_pipeline_submit does; the whole pass is timed, and
- *                 what it takes more than parse_encode is what routing adds
- *                 to the parse cost (added_ns, pct_added_to_parse_encode)
+ *   parse_encode_held  the same with records kept in batches and freed a
+ *                 batch at a time, as routing keeps them: what holding a
+ *                 batch costs the parser (its blocks are no longer the one
+ *                 just freed, hot in cache)
+ *   routing       parse and encode, then lr_routes_dispatch_batch (conditions,
+ *                 transforms and their views' JSON) on each batch of records
+ *                 just parsed, as the pipeline does; only the dispatch calls
+ *                 are timed (one clock read pair per batch, its cost
+ *                 subtracted): the cost of routing alone
+ *   parse_encode_route  the pipeline's order: records parsed and encoded
+ *                 into a batch, each full batch dispatched at once; the
+ *                 whole pass is timed, and what it takes more than
+ *                 parse_encode is what routing adds to the parse cost
+ *                 (added_ns, pct_added_to_parse_encode)
+ *   parse_encode_route_each  the same with each record dispatched alone
+ *                 as soon as it is parsed (lr_routes_dispatch): what
+ *                 batching saves
+ * Batches hold LR_ROUTES_BATCH records (--batch N for fewer). --only MODE
+ * runs passes of one kind alone (for a profiler); its figures then stand
+ * alone.
  * Each figure is the fastest pass of its kind (the machine is shared);
  * routing is reported in ns per record and as a percentage of parse_encode
  * and of parse alone. Prints `key=value` lines. A --routes FILE holding one
@@ -81,18 +91,18 @@ static const char *waf_routes =
     "  - name: archive-everything\n"
     "    to: [archive]\n";
 
-typedef enum mode { M_PARSE, M_ENCODE, M_ROUTE, M_INLINE, M_COUNT } mode;
-
-#define BATCH 8
+typedef enum mode { M_PARSE, M_ENCODE, M_HELD, M_ROUTE, M_INLINE, M_EACH, M_COUNT } mode;
 
 typedef struct sink {
     mode m;
     const char *source;
     const lr_routes *routes;
     uint64_t records;
-    uint64_t targets;
-    lr_record *batch[BATCH]; /* M_ROUTE: parsed, waiting to be routed */
-    size_t nbatch;
+    uint64_t targets_total;
+    lr_record *batch[LR_ROUTES_BATCH]; /* M_ROUTE, M_INLINE: parsed, waiting to be routed */
+    size_t nbatch, batch_size;
+    lr_route_target targets[LR_ROUTES_BATCH * NOUT];
+    size_t counts[LR_ROUTES_BATCH];
     double route_s; /* time inside dispatch */
     uint64_t timed_batches;
 } sink;
@@ -135,15 +145,22 @@ static double timer_cost(void)
 
 static void route_batch(sink *s)
 {
-    double t0 = mono_now();
-    for (size_t i = 0; i < s->nbatch; i++) {
-        lr_route_target t[NOUT];
-        s->targets += lr_routes_dispatch(s->routes, s->batch[i], t, NOUT);
+    if (s->m == M_HELD) {
+        for (size_t i = 0; i < s->nbatch; i++)
+            lr_record_unref(s->batch[i]);
+        s->nbatch = 0;
+        return;
     }
-    s->route_s += mono_now() - t0;
-    s->timed_batches++;
-    for (size_t i = 0; i < s->nbatch; i++)
+    double t0 = s->m == M_ROUTE ? mono_now() : 0;
+    lr_routes_dispatch_batch(s->routes, s->batch, s->nbatch, s->targets, NOUT, s->counts);
+    if (s->m == M_ROUTE) {
+        s->route_s += mono_now() - t0;
+        s->timed_batches++;
+    }
+    for (size_t i = 0; i < s->nbatch; i++) {
+        s->targets_total += s->counts[i];
         lr_record_unref(s->batch[i]);
+    }
     s->nbatch = 0;
 }
 
@@ -155,19 +172,18 @@ static void emit(lr_record *rec, void *arg)
     lr_record_set_source(rec, s->source);
     if (s->m >= M_ENCODE)
         lr_record_encode_json(rec);
-    if (s->m == M_INLINE) {
-        /* as lr_pipeline_submit does: route the record just parsed */
+    if (s->m == M_EACH) {
         lr_route_target t[NOUT];
-        s->targets += lr_routes_dispatch(s->routes, rec, t, NOUT);
+        s->targets_total += lr_routes_dispatch(s->routes, rec, t, NOUT);
         lr_record_unref(rec);
         return;
     }
-    if (s->m != M_ROUTE) {
+    if (s->m != M_HELD && s->m != M_ROUTE && s->m != M_INLINE) {
         lr_record_unref(rec);
         return;
     }
     s->batch[s->nbatch++] = rec;
-    if (s->nbatch == BATCH)
+    if (s->nbatch == s->batch_size)
         route_batch(s);
 }
 
@@ -220,6 +236,8 @@ int main(int argc, char **argv)
 {
     const char *format = "cdn_access", *path = NULL, *routes_file = NULL, *source = NULL;
     double seconds = 3.0;
+    size_t batch_size = LR_ROUTES_BATCH;
+    const char *only = NULL; /* for profiling: passes of that kind alone */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc)
             format = argv[++i];
@@ -229,11 +247,15 @@ int main(int argc, char **argv)
             routes_file = argv[++i];
         else if (!strcmp(argv[i], "--source") && i + 1 < argc)
             source = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch_size = (size_t)atoi(argv[++i]);
         else if (argv[i][0] != '-' && !path)
             path = argv[i];
         else {
-            fprintf(stderr,
-                    "usage: bench_route [--format F] [--seconds S] [--routes FILE] [--source TOPIC] FILE\n");
+            fprintf(stderr, "usage: bench_route [--format F] [--seconds S] [--routes FILE] [--source TOPIC] "
+                            "[--batch N] [--only MODE] FILE\n");
             return 2;
         }
     }
@@ -245,6 +267,10 @@ int main(int argc, char **argv)
     if (!routes_file && fmt != LR_FORMAT_CDN_ACCESS && fmt != LR_FORMAT_WAF_JSON) {
         fprintf(stderr,
                 "bench_route: built-in routes exist for cdn_access and waf_json; give --routes FILE\n");
+        return 2;
+    }
+    if (batch_size < 1 || batch_size > LR_ROUTES_BATCH) {
+        fprintf(stderr, "bench_route: --batch takes 1..%d\n", LR_ROUTES_BATCH);
         return 2;
     }
     if (!source)
@@ -268,20 +294,24 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    static const char *const names[M_COUNT] = {"parse",   "parse_encode",       "parse_encode_held",
+                                               "routing", "parse_encode_route", "parse_encode_route_each"};
     double tc = timer_cost();
     double best[M_COUNT] = {0};
     uint64_t lines = 0, records = 0, targets = 0, rounds = 0;
     double c0 = cpu_now();
     do {
         for (int m = M_PARSE; m < M_COUNT; m++) {
-            sink s = {.m = (mode)m, .source = source, .routes = routes};
+            if (only && strcmp(only, names[m]))
+                continue;
+            sink s = {.m = (mode)m, .source = source, .routes = routes, .batch_size = batch_size};
             lines = 0;
             double t = run_pass((lr_format)fmt, data, len, &s, &lines);
             if (s.nbatch)
                 route_batch(&s);
             if (m == M_ROUTE) {
                 t = s.route_s - tc * (double)s.timed_batches;
-                targets = s.targets;
+                targets = s.targets_total;
             }
             if (!rounds || t < best[m])
                 best[m] = t;
@@ -291,10 +321,9 @@ int main(int argc, char **argv)
     } while (cpu_now() - c0 < seconds || rounds < 3);
 
     double ns[M_COUNT];
-    static const char *const names[M_COUNT] = {"parse", "parse_encode", "routing", "parse_encode_route"};
     for (int m = 0; m < M_COUNT; m++)
         ns[m] = best[m] * 1e9 / (double)records;
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m <= M_HELD; m++)
         printf("bench=%s format=%s lines=%llu records=%llu passes=%llu ns_per_record=%.1f\n", names[m],
                format, (unsigned long long)lines, (unsigned long long)records, (unsigned long long)rounds,
                ns[m]);
@@ -303,16 +332,19 @@ int main(int argc, char **argv)
            format, lr_routes_count(routes), (unsigned long long)records, (unsigned long long)rounds,
            ns[M_ROUTE], 100.0 * ns[M_ROUTE] / ns[M_ENCODE], 100.0 * ns[M_ROUTE] / ns[M_PARSE],
            (double)targets / (double)records);
-    double added = ns[M_INLINE] - ns[M_ENCODE];
-    printf("bench=parse_encode_route format=%s records=%llu passes=%llu ns_per_record=%.1f added_ns=%.1f "
-           "pct_added_to_parse_encode=%.1f\n",
-           format, (unsigned long long)records, (unsigned long long)rounds, ns[M_INLINE], added,
-           100.0 * added / ns[M_ENCODE]);
-    /* two passes per round route records (M_ROUTE and M_INLINE) */
+    for (int m = M_INLINE; m <= M_EACH; m++) {
+        double added = ns[m] - ns[M_ENCODE];
+        printf("bench=%s format=%s records=%llu passes=%llu batch=%zu ns_per_record=%.1f added_ns=%.1f "
+               "pct_added_to_parse_encode=%.1f added_to_held_ns=%.1f\n",
+               names[m], format, (unsigned long long)records, (unsigned long long)rounds,
+               m == M_EACH ? (size_t)1 : batch_size, ns[m], added, 100.0 * added / ns[M_ENCODE],
+               ns[m] - ns[M_HELD]);
+    }
+    /* three passes per round route records (M_ROUTE, M_INLINE, M_EACH) */
     for (size_t i = 0; i < lr_routes_count(routes); i++)
         printf("route=%s matched_per_pass=%llu\n", lr_routes_name(routes, i),
-               (unsigned long long)(lr_routes_matched(routes, i) / (2 * rounds)));
-    printf("unrouted_per_pass=%llu\n", (unsigned long long)(lr_routes_unrouted(routes) / (2 * rounds)));
+               (unsigned long long)(lr_routes_matched(routes, i) / (3 * rounds)));
+    printf("unrouted_per_pass=%llu\n", (unsigned long long)(lr_routes_unrouted(routes) / (3 * rounds)));
     free(data);
     lr_routes_free(routes);
     lr_config_free(cfg);

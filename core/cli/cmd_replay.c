@@ -60,16 +60,21 @@ static int replay_fd(lr_agent *a, int fd, const char *source, int fmt, const lr_
     lr_pipeline *p = lr_agent_pipeline(a);
     const char *line;
     size_t len;
-    int rc;
+    int rc = 0;
     lr_msg_meta meta = {.source = source, .partition = -1, .offset = -1};
     uint64_t n = 0;
-    while (!lr_signal_stop_requested() && (rc = lr_linereader_next(&r, &line, &len, NULL)) == 1) {
+    for (;;) {
+        if (lr_pipeline_pending(p) && !lr_linereader_ready(&r))
+            lr_pipeline_flush(p); /* the next read may wait (a pipe): route what was read */
+        if (lr_signal_stop_requested() || (rc = lr_linereader_next(&r, &line, &len, NULL)) != 1)
+            break;
         if ((++n & 255) == 0 || lr_agent_congested(a))
             wait_for_room(a);
         if (lr_signal_take_reopen())
             lr_agent_reopen(a);
         lr_pipeline_submit(p, (lr_format)fmt, popt, line, len, &meta, message_done, NULL);
     }
+    lr_pipeline_flush(p);
     int err = r.error;
     lr_linereader_free(&r);
     if (rc < 0) {

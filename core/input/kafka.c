@@ -148,6 +148,7 @@ static void assign(lr_kafka_consumer *c, rd_kafka_topic_partition_list_t *parts)
 static void revoke(lr_kafka_consumer *c, rd_kafka_topic_partition_list_t *parts)
 {
     bool lost = rd_kafka_assignment_lost(c->rk);
+    lr_pipeline_flush(c->pipeline); /* what was read of these partitions goes to the outputs */
     /* Store what is finished first, so the commit below carries it. */
     store_moved(c);
     rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new(parts->cnt ? parts->cnt : 1);
@@ -398,7 +399,12 @@ int lr_kafka_consumer_run(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
                     (unsigned long long)c->stats.messages);
             break;
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, c->paused ? 100 : 50);
+        /* Records wait in the pipeline's batch only while more messages are
+         * at hand: a poll that would block routes them first. */
+        bool pending = lr_pipeline_pending(c->pipeline) > 0;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, pending ? 0 : c->paused ? 100 : 50);
+        if (pending && (!m || m->err))
+            lr_pipeline_flush(c->pipeline);
         int64_t now = mono_ms();
         if (m) {
             if (!m->err) {
@@ -466,6 +472,7 @@ int lr_kafka_consumer_run(lr_kafka_consumer *c, const lr_kafka_run_opts *o)
     }
 
     /* Shutdown: stop fetching, let outputs finish, commit what is done. */
+    lr_pipeline_flush(c->pipeline);
     pause_all(c, true);
     int64_t deadline = mono_ms() + (o->shutdown_timeout_ms > 0 ? o->shutdown_timeout_ms : 0);
     if (o->drain) {

@@ -249,7 +249,10 @@ const lr_plugin_registry *lr_agent_plugins(const lr_agent *a)
 uint64_t lr_agent_drain(lr_agent *a, int64_t deadline_mono_ms)
 {
     /* Wait, in short steps, until nothing is left that the input would have
-     * to read again: a memory queue must deliver, a disk queue only spool. */
+     * to read again: a memory queue must deliver, a disk queue only spool.
+     * Records still waiting to be routed go to their queues first. */
+    if (a->pipeline)
+        lr_pipeline_flush(a->pipeline);
     uint64_t left;
     for (;;) {
         left = 0;

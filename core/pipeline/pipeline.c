@@ -1,7 +1,11 @@
 /*
- * pipeline.c: parse -> route -> enqueue for one message, and the per-message
- * completion count that turns "every output finished every record of this
- * message" into one done() call for the input.
+ * pipeline.c: parse -> route -> enqueue, and the per-message completion
+ * count that turns "every output finished every record of this message"
+ * into one done() call for the input. Parsed records wait in a batch of up
+ * to LR_ROUTES_BATCH and are routed together (lr_routes_dispatch_batch
+ * evaluates each condition over the whole batch, several times cheaper per
+ * record than one record at a time); the input flushes the batch whenever it
+ * has nothing more at hand.
  * Threading: submit on the input thread; record_done on any thread.
  */
 #include <stdatomic.h>
@@ -22,7 +26,10 @@ struct lr_pipeline {
     const lr_routes *routes;
     lr_queue *const *queues;
     size_t nqueues;
-    lr_route_target *targets;
+    lr_record *batch[LR_ROUTES_BATCH]; /* parsed, waiting to be routed */
+    size_t nbatch;
+    lr_route_target *targets; /* LR_ROUTES_BATCH rows of nqueues + 1 */
+    size_t counts[LR_ROUTES_BATCH];
     lr_record **emitted; /* records of the message being submitted */
     size_t nemitted, cap_emitted;
     lr_parse_stats stats;
@@ -38,7 +45,7 @@ lr_pipeline *lr_pipeline_create(const lr_routes *routes, lr_queue *const *queues
     p->routes = routes;
     p->queues = queues;
     p->nqueues = nqueues;
-    p->targets = calloc(nqueues + 1, sizeof *p->targets);
+    p->targets = calloc(LR_ROUTES_BATCH * (nqueues + 1), sizeof *p->targets);
     p->cap_emitted = 8;
     p->emitted = malloc(p->cap_emitted * sizeof *p->emitted);
     if (!p->targets || !p->emitted)
@@ -50,6 +57,11 @@ void lr_pipeline_destroy(lr_pipeline *p)
 {
     if (!p)
         return;
+    /* Inputs flush before they stop (lr_agent_drain does too); a record
+     * still here was never routed and its message never finished, so it is
+     * read again on the next start. The queues may be gone: do not route. */
+    for (size_t i = 0; i < p->nbatch; i++)
+        lr_record_unref(p->batch[i]);
     free(p->targets);
     free(p->emitted);
     free(p);
@@ -125,13 +137,33 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
         rec->release = shared ? tracker_release : NULL;
         rec->origin = t;
         lr_record_hold(rec, 1); /* routing guard: done cannot fire while we still push */
-        size_t n = lr_routes_dispatch(p->routes, rec, p->targets, p->nqueues + 1);
-        for (size_t k = 0; k < n; k++)
-            lr_queue_push(p->queues[p->targets[k].output], rec, p->targets[k].ev);
+        p->batch[p->nbatch++] = rec;
+        if (p->nbatch == LR_ROUTES_BATCH)
+            lr_pipeline_flush(p);
+    }
+}
+
+void lr_pipeline_flush(lr_pipeline *p)
+{
+    if (!p->nbatch)
+        return;
+    size_t width = p->nqueues + 1;
+    lr_routes_dispatch_batch(p->routes, p->batch, p->nbatch, p->targets, width, p->counts);
+    for (size_t i = 0; i < p->nbatch; i++) {
+        lr_record *rec = p->batch[i];
+        const lr_route_target *t = p->targets + i * width;
+        for (size_t k = 0; k < p->counts[i]; k++)
+            lr_queue_push(p->queues[t[k].output], rec, t[k].ev);
         p->records++;
         lr_record_finish(rec);
         lr_record_unref(rec);
     }
+    p->nbatch = 0;
+}
+
+size_t lr_pipeline_pending(const lr_pipeline *p)
+{
+    return p->nbatch;
 }
 
 bool lr_pipeline_congested(lr_pipeline *p)

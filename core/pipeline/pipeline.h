@@ -30,12 +30,21 @@ typedef struct lr_msg_meta {
 
 typedef void (*lr_msg_done_fn)(void *origin);
 
-/* Parse, route and enqueue one message. `done(origin)` is called once when
- * every record it produced is finished by every output it was routed to
- * (immediately when no route takes it). Never blocks on outputs: callers
+/* Parse one message; its records join the batch waiting to be routed,
+ * which is routed and enqueued when it is full (LR_ROUTES_BATCH records) or
+ * flushed. `done(origin)` is called once when every record the message
+ * produced is finished by every output it was routed to (as soon as the
+ * batch is routed when no route takes it). Never blocks on outputs: callers
  * check lr_pipeline_congested and pause their input. */
 void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg,
                         size_t len, const lr_msg_meta *meta, lr_msg_done_fn done, void *origin);
+
+/* Route and enqueue the records waiting in the batch. An input calls it
+ * whenever it has no message at hand (before it blocks for more), and before
+ * it waits for in-flight messages to finish: until then they cannot. */
+void lr_pipeline_flush(lr_pipeline *p);
+/* Records waiting in the batch (0 after a flush). */
+size_t lr_pipeline_pending(const lr_pipeline *p);
 
 /* True while any output queue is over its high watermark: the input should
  * pause until it is false again. */

@@ -41,4 +41,47 @@ static inline bool lr_bytes_eq(const void *pa, const void *pb, size_t n)
     return true;
 }
 
+/* The same without a branch on the bytes themselves, for comparisons whose
+ * outcome changes from record to record (`layer == "L1"` on a stream of L1
+ * and L2): a mispredicted early exit costs more than reading every word.
+ * The branches on n go the same way on every call of one comparison. */
+static inline __attribute__((always_inline)) bool lr_bytes_eq_flat(const void *pa, const void *pb, size_t n)
+{
+    const unsigned char *a = pa, *b = pb;
+    if (n > 16)
+        return lr_bytes_eq(a, b, n);
+    if (n >= 8) {
+        uint64_t x, y, x2, y2;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return ((x ^ y) | (x2 ^ y2)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t u, v, u2, v2;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&u2, a + n - 4, 4);
+        memcpy(&v2, b + n - 4, 4);
+        return ((u ^ v) | (u2 ^ v2)) == 0;
+    }
+    if (n == 0)
+        return true;
+    /* bytes 0, n/2 and n-1 are every byte of a string of 1 to 3 */
+    return ((a[0] ^ b[0]) | (a[n / 2] ^ b[n / 2]) | (a[n - 1] ^ b[n - 1])) == 0;
+}
+
+/* s[0..slen) == lit[0..n), reading no byte of s when the lengths differ,
+ * and without a branch on the outcome. */
+static inline __attribute__((always_inline)) bool lr_str_eq_flat(const char *s, size_t slen, const char *lit,
+                                                                 size_t n)
+{
+    bool same_len = slen == n;
+    /* lengths differ: compare the literal with itself, so only bytes that
+     * exist are read, and let the length decide */
+    const char *read = same_len ? s : lit;
+    return same_len & lr_bytes_eq_flat(read, lit, n);
+}
+
 #endif

@@ -61,7 +61,8 @@ struct test {
     uint8_t op;                /* cmp_op */
     bool value;                /* T_CONST */
     bool top;                  /* the left operand is a key of the root object (a path of one segment) */
-    int8_t known;              /* top: that key's lr_known_key, or -1 */
+    uint8_t outcomes; /* op as a set: bit c + 1 set when a comparison result c (-1, 0, 1) satisfies it */
+    int8_t known;     /* top: that key's lr_known_key, or -1 */
     int32_t on_true, on_false;
     uint32_t key_len;
     const char *key;       /* top: that key */
@@ -160,6 +161,9 @@ static void fill_test(test *t, const node *n)
     }
     if (t->kind == T_INT || t->kind == T_FLOAT || t->kind == T_STR_EQ)
         t->lit = t->ro->lit;
+    for (int c = -1; c <= 1; c++)
+        if (t->op <= OP_GE && lr_cmp_holds(c, (lr_cmp)t->op))
+            t->outcomes |= (uint8_t)(1u << (c + 1));
     t->lits = n->lits;
     t->list = n->list;
     t->nlist = n->nlist;
@@ -318,7 +322,7 @@ static eval_tls *tls_get(void)
  * Comparing key pointers would need no flag but is not safe: arenas are
  * reused, so a JSON record may hold a key at the very address a parser's
  * static key had, with a duplicate of it before. */
-static inline const lr_value *top_get(const lr_expr_root *r, const test *t)
+static inline __attribute__((always_inline)) const lr_value *top_get(const lr_expr_root *r, const test *t)
 {
     if (r->key_slots && t->known >= 0) {
         /* the parser indexed this key: its slot, or absent */
@@ -349,7 +353,7 @@ static inline const lr_value *top_get(const lr_expr_root *r, const test *t)
     return NULL;
 }
 
-static inline const lr_value *left_value(const test *t, const lr_expr_root *r)
+static inline __attribute__((always_inline)) const lr_value *left_value(const test *t, const lr_expr_root *r)
 {
     if (t->top)
         return top_get(r, t);
@@ -409,31 +413,44 @@ static __attribute__((noinline)) int regex_match(const lr_expr *e, const node *n
 
 /* Two numbers as compare_numbers in expr_value.c: NaN is unordered, so only
  * != holds. */
-static inline bool double_holds(double a, double b, cmp_op op)
+static inline bool double_holds(double a, double b, const test *t)
 {
     if (a != a || b != b)
-        return op == OP_NE;
-    return lr_cmp_holds((a > b) - (a < b), (lr_cmp)op);
+        return t->op == OP_NE;
+    return t->outcomes >> ((a > b) - (a < b) + 1) & 1;
 }
+
+/* Lists up to this long are compared whole, without an early exit: which
+ * element a record's value equals, if any, changes from record to record. */
+#define FLAT_LIST_MAX 16
 
 static bool in_list(const test *t, const lr_value *v)
 {
     const lr_value *list = t->list;
+    bool flat = t->nlist <= FLAT_LIST_MAX;
     switch (t->kind) {
-    case T_IN_STR:
+    case T_IN_STR: {
         if (v->kind != LR_VAL_STRING)
             break;
-        for (size_t i = 0; i < t->nlist; i++)
-            if (v->len == list[i].len && lr_bytes_eq(v->u.s, list[i].u.s, v->len))
-                return true;
-        return false;
-    case T_IN_INT:
+        bool any = false;
+        for (size_t i = 0; i < t->nlist; i++) {
+            any |= lr_str_eq_flat(v->u.s, v->len, list[i].u.s, list[i].len);
+            if (any && !flat)
+                break;
+        }
+        return any;
+    }
+    case T_IN_INT: {
         if (v->kind != LR_VAL_INT)
             break;
-        for (size_t i = 0; i < t->nlist; i++)
-            if (v->u.i == list[i].u.i)
-                return true;
-        return false;
+        bool any = false;
+        for (size_t i = 0; i < t->nlist; i++) {
+            any |= v->u.i == list[i].u.i;
+            if (any && !flat)
+                break;
+        }
+        return any;
+    }
     default:
         break;
     }
@@ -443,61 +460,93 @@ static bool in_list(const test *t, const lr_value *v)
     return false;
 }
 
-static inline __attribute__((always_inline)) bool run_test(const lr_expr *e, const test *t,
-                                                           const lr_expr_root *root)
+/* The tests by kind, on the test's left value v (NULL: the field is
+ * missing). Shared by the per-record and the batch evaluators, so both give
+ * the same answers. */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE bool int_holds(const test *t, const lr_value *v)
 {
-    const lr_value *v = left_value(t, root); /* T_CONST: a literal, unused */
     cmp_op op = (cmp_op)t->op;
+    if (!v)
+        return op == OP_NE;
+    if (v->kind == LR_VAL_INT)
+        return t->outcomes >> ((v->u.i > t->lit.u.i) - (v->u.i < t->lit.u.i) + 1) & 1;
+    if (v->kind == LR_VAL_FLOAT)
+        return double_holds(v->u.f, (double)t->lit.u.i, t);
+    return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+}
+
+INLINE bool float_holds(const test *t, const lr_value *v)
+{
+    cmp_op op = (cmp_op)t->op;
+    if (!v)
+        return op == OP_NE;
+    if (v->kind == LR_VAL_FLOAT)
+        return double_holds(v->u.f, t->lit.u.f, t);
+    if (v->kind == LR_VAL_INT)
+        return double_holds((double)v->u.i, t->lit.u.f, t);
+    return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+}
+
+INLINE bool str_eq_holds(const test *t, const lr_value *v)
+{
+    cmp_op op = (cmp_op)t->op;
+    if (!v)
+        return op == OP_NE;
+    if (v->kind == LR_VAL_STRING) {
+        const lr_value *lit = &t->lit;
+        bool eq = lr_str_eq_flat(v->u.s, v->len, lit->u.s, lit->len);
+        return op == OP_EQ ? eq : !eq;
+    }
+    return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+}
+
+INLINE bool match_holds(const lr_expr *e, const test *t, const lr_value *v)
+{
+    if (!v)
+        return false;
+    int m;
+    if (v->kind != LR_VAL_STRING || !t->lits || (m = lr_litset_match(t->lits, v->u.s, v->len)) < 0)
+        m = regex_match(e, t->n, v);
+    if (m < 0)
+        return false;
+    return t->op == OP_MATCH ? m == 1 : m == 0;
+}
+
+/* T_CMP: anything the typed tests do not cover (a field on both sides, ...). */
+static bool cmp_holds(const test *t, const lr_expr_root *root, const lr_value *v)
+{
+    cmp_op op = (cmp_op)t->op;
+    const lr_value *r = t->ro->is_field ? lr_path_get(root->fields, &t->ro->path) : &t->ro->lit;
+    if (!v || !r)
+        return op == OP_NE;
+    return lr_expr_compare(v, r, (lr_cmp)op);
+}
+
+INLINE bool run_test(const lr_expr *e, const test *t, const lr_expr_root *root)
+{
     switch (t->kind) {
     case T_CONST:
         return t->value;
     case T_EXISTS:
-        return v != NULL;
+        return left_value(t, root) != NULL;
     case T_INT:
-        if (!v)
-            return op == OP_NE;
-        if (v->kind == LR_VAL_INT)
-            return lr_cmp_holds((v->u.i > t->lit.u.i) - (v->u.i < t->lit.u.i), (lr_cmp)op);
-        if (v->kind == LR_VAL_FLOAT)
-            return double_holds(v->u.f, (double)t->lit.u.i, op);
-        return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+        return int_holds(t, left_value(t, root));
     case T_FLOAT:
-        if (!v)
-            return op == OP_NE;
-        if (v->kind == LR_VAL_FLOAT)
-            return double_holds(v->u.f, t->lit.u.f, op);
-        if (v->kind == LR_VAL_INT)
-            return double_holds((double)v->u.i, t->lit.u.f, op);
-        return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+        return float_holds(t, left_value(t, root));
     case T_STR_EQ:
-        if (!v)
-            return op == OP_NE;
-        if (v->kind == LR_VAL_STRING) {
-            const lr_value *lit = &t->lit;
-            bool eq = v->len == lit->len && lr_bytes_eq(v->u.s, lit->u.s, v->len);
-            return op == OP_EQ ? eq : !eq;
-        }
-        return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
+        return str_eq_holds(t, left_value(t, root));
     case T_IN_STR:
     case T_IN_INT:
-    case T_IN:
+    case T_IN: {
+        const lr_value *v = left_value(t, root);
         return v && in_list(t, v);
-    case T_MATCH: {
-        if (!v)
-            return false;
-        int m;
-        if (v->kind != LR_VAL_STRING || !t->lits || (m = lr_litset_match(t->lits, v->u.s, v->len)) < 0)
-            m = regex_match(e, t->n, v);
-        if (m < 0)
-            return false;
-        return op == OP_MATCH ? m == 1 : m == 0;
     }
-    default: { /* T_CMP */
-        const lr_value *r = t->ro->is_field ? lr_path_get(root->fields, &t->ro->path) : &t->ro->lit;
-        if (!v || !r)
-            return op == OP_NE;
-        return lr_expr_compare(v, r, (lr_cmp)op);
-    }
+    case T_MATCH:
+        return match_holds(e, t, left_value(t, root));
+    default:
+        return cmp_holds(t, root, left_value(t, root));
     }
 }
 
@@ -511,6 +560,85 @@ bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root)
         if (i < 0)
             return i == END_TRUE;
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batches                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Bit i of `set`, lowest first: BODY runs with i bound. */
+#define FOR_EACH_BIT(i, set, BODY)                                                                           \
+    for (uint64_t each_ = (set); each_; each_ &= each_ - 1) {                                                \
+        unsigned i = (unsigned)__builtin_ctzll(each_);                                                       \
+        BODY                                                                                                 \
+    }
+
+/* One test on every record of `active`: bit i set when it holds for
+ * roots[i]. The kind is decided once for the batch, so the loop over the
+ * records is the kind's own code. */
+static uint64_t run_test_batch(const lr_expr *e, const test *t, const lr_expr_root *roots, uint64_t active)
+{
+    uint64_t holds = 0;
+    switch (t->kind) {
+    case T_CONST:
+        return t->value ? active : 0;
+    case T_EXISTS:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)(left_value(t, &roots[i]) != NULL) << i;)
+        break;
+    case T_INT:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)int_holds(t, left_value(t, &roots[i])) << i;)
+        break;
+    case T_FLOAT:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)float_holds(t, left_value(t, &roots[i])) << i;)
+        break;
+    case T_STR_EQ:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)str_eq_holds(t, left_value(t, &roots[i])) << i;)
+        break;
+    case T_MATCH:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)match_holds(e, t, left_value(t, &roots[i])) << i;)
+        break;
+    default:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)run_test(e, t, &roots[i]) << i;)
+        break;
+    }
+    return holds;
+}
+
+uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_t active)
+{
+    if (e->nprog > LR_EXPR_BATCH_TESTS) {
+        /* a very long condition: record by record (its arrival sets would not fit on the stack) */
+        uint64_t holds = 0;
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)lr_expr_eval_root(e, &roots[i]) << i;)
+        return holds;
+    }
+    /* arrive[k]: the records that reach test k, valid where bit k of
+     * `reached` is set (nothing is cleared up front). Jumps only go forward,
+     * so when test k runs, every test that can jump to it has run. */
+    uint64_t arrive[LR_EXPR_BATCH_TESTS];
+    uint64_t reached = 1, yes = 0;
+    arrive[0] = active;
+    for (size_t k = 0; k < e->nprog; k++) {
+        if (!(reached >> k & 1))
+            continue;
+        uint64_t here = arrive[k];
+        if (!here)
+            continue;
+        const test *t = &e->prog[k];
+        uint64_t holds = run_test_batch(e, t, roots, here);
+        uint64_t to[2] = {holds, here & ~holds}; /* on_true, on_false */
+        int32_t next[2] = {t->on_true, t->on_false};
+        for (int w = 0; w < 2; w++) {
+            int32_t j = next[w];
+            if (j == END_TRUE) {
+                yes |= to[w];
+            } else if (j >= 0) {
+                arrive[j] = (reached >> j & 1) ? arrive[j] | to[w] : to[w];
+                reached |= 1ull << j;
+            }
+        }
+    }
+    return yes;
 }
 
 bool lr_expr_eval(const lr_expr *e, const lr_value *fields)

@@ -386,10 +386,10 @@ static bool route_matches(const route *rt, const lr_event *ev, const lr_expr_roo
     return from_matches(rt, ev) && (!rt->when || lr_expr_eval_root(rt->when, root));
 }
 
-static void bump(atomic_uint_fast64_t *c)
+static void add_count(atomic_uint_fast64_t *c, uint64_t n)
 {
     /* one writer (the pipeline thread): a plain load+store is enough */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
 /* Outputs already given a view: a bit per output below 64, the targets
@@ -404,57 +404,101 @@ static bool taken(uint64_t mask, const lr_route_target *t, size_t n, int output)
     return false;
 }
 
-size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *targets, size_t max_targets)
+/* Route rt matched rec: its outputs not given a view yet get rt's view
+ * (appended to targets[0..*n), bits in *given). */
+static void deliver(const route *rt, lr_record *rec, lr_route_target *targets, size_t *n, size_t max_targets,
+                    uint64_t *given)
 {
-    size_t n = 0;
-    bool matched = false;
-    uint64_t given = 0; /* see taken() */
-    lr_expr_root root;
-    bool root_ready = false; /* worked out for the first condition, shared by the others */
-    for (size_t i = 0; i < r->n; i++) {
-        route *rt = &r->r[i];
-        /* conditions always read the record as parsed, never another route's view */
-        if (rt->nfrom && !from_matches(rt, &rec->ev))
-            continue;
-        if (rt->when) {
-            if (!root_ready) {
-                lr_expr_root_init(&root, rec->ev.fields, rec->fields_unique_keys,
-                                  rec->has_key_slots ? rec->key_slots : NULL);
-                root_ready = true;
+    const lr_event *view = NULL;
+    for (size_t k = 0; k < rt->nto && *n < max_targets; k++) {
+        int out = rt->to[k];
+        if (taken(*given, targets, *n, out))
+            continue; /* an earlier route already sends this output its view */
+        if (!view) {
+            if (rt->tx) {
+                view = lr_transforms_apply(rt->tx, rec);
+            } else {
+                if (!rec->ev.json) /* the parsers encode as they scan: mostly done */
+                    lr_record_encode_json(rec);
+                view = &rec->ev;
             }
-            if (!lr_expr_eval_root(rt->when, &root))
-                continue;
         }
-        matched = true;
-        bump(&rt->matched);
-        const lr_event *view = NULL;
-        for (size_t k = 0; k < rt->nto && n < max_targets; k++) {
-            int out = rt->to[k];
-            if (taken(given, targets, n, out))
-                continue; /* an earlier route already sends this output its view */
-            if (!view) {
-                if (rt->tx) {
-                    view = lr_transforms_apply(rt->tx, rec);
-                } else {
-                    if (!rec->ev.json) /* the parsers encode as they scan: mostly done */
-                        lr_record_encode_json(rec);
-                    view = &rec->ev;
-                }
+        targets[(*n)++] = (lr_route_target){out, view};
+        if (out >= 0 && out < 64)
+            *given |= 1ull << out;
+    }
+}
+
+_Static_assert(LR_ROUTES_BATCH <= LR_EXPR_BATCH, "a batch's records are the bits of one mask");
+
+/* Route by route over the whole batch: a route's condition runs on every
+ * record still open before the next route's does (lr_expr_eval_batch), and
+ * each record's targets are appended in route order, so every record gets
+ * what routing it alone would give it. */
+void lr_routes_dispatch_batch(const lr_routes *r, lr_record *const *recs, size_t n, lr_route_target *targets,
+                              size_t max_targets, size_t *counts)
+{
+    if (n == 0)
+        return;
+    const uint64_t all = n >= 64 ? ~0ull : (1ull << n) - 1;
+    uint64_t open = all;             /* not stopped by a final route yet */
+    uint64_t matched = 0;            /* matched by some route */
+    uint64_t given[LR_ROUTES_BATCH]; /* per record: see taken() */
+    lr_expr_root roots[LR_ROUTES_BATCH];
+    bool roots_ready = false; /* worked out for the first condition, shared by the others */
+    for (size_t i = 0; i < n; i++) {
+        counts[i] = 0;
+        given[i] = 0;
+    }
+    for (size_t k = 0; k < r->n && open; k++) {
+        route *rt = &r->r[k];
+        uint64_t hit = open;
+        /* conditions always read the record as parsed, never another route's view */
+        if (rt->nfrom) {
+            hit = 0;
+            for (uint64_t b = open; b; b &= b - 1) {
+                unsigned i = (unsigned)__builtin_ctzll(b);
+                hit |= (uint64_t)from_matches(rt, &recs[i]->ev) << i;
             }
-            targets[n++] = (lr_route_target){out, view};
-            if (out >= 0 && out < 64)
-                given |= 1ull << out;
+        }
+        if (hit && rt->when) {
+            if (!roots_ready) {
+                for (size_t i = 0; i < n; i++)
+                    lr_expr_root_init(&roots[i], recs[i]->ev.fields, recs[i]->fields_unique_keys,
+                                      recs[i]->has_key_slots ? recs[i]->key_slots : NULL);
+                roots_ready = true;
+            }
+            hit = lr_expr_eval_batch(rt->when, roots, hit);
+        }
+        if (!hit)
+            continue;
+        matched |= hit;
+        add_count(&rt->matched, (uint64_t)__builtin_popcountll(hit));
+        for (uint64_t b = hit; b; b &= b - 1) {
+            unsigned i = (unsigned)__builtin_ctzll(b);
+            deliver(rt, recs[i], targets + i * max_targets, &counts[i], max_targets, &given[i]);
         }
         if (rt->final)
-            break;
+            open &= ~hit;
     }
-    if (!matched) {
-        bump(&((lr_routes *)r)->unrouted);
-        if (r->unrouted_output >= 0 && n < max_targets) {
-            lr_record_encode_json(rec);
-            targets[n++] = (lr_route_target){r->unrouted_output, &rec->ev};
-        }
+    uint64_t unrouted = all & ~matched;
+    if (!unrouted)
+        return;
+    add_count(&((lr_routes *)r)->unrouted, (uint64_t)__builtin_popcountll(unrouted));
+    if (r->unrouted_output < 0 || max_targets == 0)
+        return;
+    for (uint64_t b = unrouted; b; b &= b - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(b);
+        lr_record_encode_json(recs[i]);
+        targets[i * max_targets] = (lr_route_target){r->unrouted_output, &recs[i]->ev};
+        counts[i] = 1;
     }
+}
+
+size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *targets, size_t max_targets)
+{
+    size_t n;
+    lr_routes_dispatch_batch(r, &rec, 1, targets, max_targets, &n);
     return n;
 }
 

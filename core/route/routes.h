@@ -48,6 +48,13 @@ typedef struct lr_route_target {
 /* Decide where a record goes. Fills targets (capacity max_targets, at least
  * the number of outputs) and returns how many; 0 = unrouted and dropped. */
 size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *targets, size_t max_targets);
+/* The same for n records at once (n <= LR_ROUTES_BATCH), what the pipeline
+ * does: record i's targets are targets[i * max_targets ...], counts[i] of
+ * them, exactly those lr_routes_dispatch would give it. Cheaper per record:
+ * each condition runs over the whole batch (expr.h, lr_expr_eval_batch). */
+#define LR_ROUTES_BATCH 64
+void lr_routes_dispatch_batch(const lr_routes *r, lr_record *const *recs, size_t n, lr_route_target *targets,
+                              size_t max_targets, size_t *counts);
 
 /* Counters: per route matches, unrouted records. */
 size_t lr_routes_count(const lr_routes *r);

@@ -54,6 +54,11 @@ static ssize_t fill(lr_linereader *r)
     }
 }
 
+bool lr_linereader_ready(const lr_linereader *r)
+{
+    return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start) != NULL;
+}
+
 int lr_linereader_next(lr_linereader *r, const char **line, size_t *len, bool *truncated)
 {
     bool skipping = false;

@@ -25,5 +25,10 @@ void lr_linereader_init(lr_linereader *r, int fd, size_t max_line);
 void lr_linereader_free(lr_linereader *r);
 /* 1 = a line in (*line, *len), valid until the next call; 0 = end, -1 = read error. */
 int lr_linereader_next(lr_linereader *r, const char **line, size_t *len, bool *truncated);
+/* True when the next lr_linereader_next returns without reading: a whole
+ * line is buffered, or the input ended. A caller holding work back for more
+ * lines (the pipeline's batch) finishes it first when this is false, since
+ * the read may wait for a slow writer (a pipe, a terminal). */
+bool lr_linereader_ready(const lr_linereader *r);
 
 #endif
