@@ -221,6 +221,8 @@ static const pcase cases[] = {
      {"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQR", "0123456789", "abc"}},
     {"(?i)x|0123456789abcdefghij", 2, {"x", "0123456789abcdefghij", "X"}},
     {"^(?:\\/api|\\/v1)\\/", 2, {"/api/", "/v1/", "/"}},
+    {"(?i)x|abcde|fghij|klmno|pqrst|uvw", 6, {"x", "abcde", "fghij", "pqrst", "uvw", "klmno"}},
+    {"crawler|wl|awl", 3, {"crawler", "wl", "awler", "crawl"}},
 };
 
 /* Both searches: AVX2 where the CPU has it, and SSE2 alone. */
@@ -276,16 +278,82 @@ static void test_differential(void **state)
     differential(false);
 }
 
-/* Every length around the block size, with the string at every position:
- * the first block, the overlapping last one, the short-subject copy. */
+/* Patterns for the position tests, with strings of theirs to place. They
+ * cover each search variant: one to four pairs, more pairs with one-byte
+ * strings, strings whose rarest pair is not at their start ("crawler" is
+ * looked for by "wl"), anchored strings, the longest string. */
+typedef struct pos_case {
+    const char *pattern;
+    const char *lits[5];
+} pos_case;
+
+static const pos_case pos_cases[] = {
+    {"(?i)bot|crawler|spider", {"BoT", "cRaWlEr", "SPIDER"}},
+    {"spider", {"spider"}},
+    {"(?i)x", {"X"}},
+    {"^abc|xyz", {"xyz", "abc"}},
+    {"(?i)x|abcde|fghij|klmno|pqrst|uvw", {"x", "ABCDE", "uvw", "pqrst"}},
+    {"(?i)nikto|sqlmap|nmap|masscan", {"NMAP", "masscan", "sqlMap"}},
+    {"(?i)0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQR",
+     {"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqr"}},
+};
+
+static void expect_ref(const lr_litset *ls, const ref *r, const char *buf, size_t len)
+{
+    int want = ref_match(r, buf, len), got = lr_litset_match(ls, buf, len);
+    if (got != want)
+        fail_msg("fast path says %d, PCRE2 %d, on %zu bytes: %.*s", got, want, len, (int)len, buf);
+}
+
+/* Every length around the block sizes, with each string at every position:
+ * the short subjects gathered in a register, the two halves, the fixed
+ * blocks and the loop, the overlapping last block; and each string cut by
+ * either end of the subject, which must not match. */
 static void test_positions(void **state)
 {
     (void)state;
-    static const char *const pats[] = {
-        "(?i)bot|crawler|spider", "spider", "(?i)x", "^abc|xyz",
-        "(?i)0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQR"};
-    static const char *const lits[] = {"BoT", "spider", "X", "xyz",
-                                       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqr"};
+    char buf[256];
+    for (size_t p = 0; p < 2 * (sizeof pos_cases / sizeof pos_cases[0]); p++) {
+        const pos_case *pc = &pos_cases[p / 2];
+        lr_litset *ls = lr_litset_compile(pc->pattern, strlen(pc->pattern));
+        assert_non_null(ls);
+        lr_litset_use_avx2(ls, p % 2 == 0);
+        ref r;
+        ref_init(&r, pc->pattern);
+        for (size_t li = 0; li < 5 && pc->lits[li]; li++) {
+            const char *lit = pc->lits[li];
+            size_t ll = strlen(lit);
+            for (size_t len = 0; len <= 200; len++) {
+                memset(buf, '.', len);
+                expect_ref(ls, &r, buf, len);
+                for (size_t at = 0; at + ll <= len; at++) {
+                    memset(buf, '.', len);
+                    memcpy(buf + at, lit, ll);
+                    expect_ref(ls, &r, buf, len);
+                    if (at + ll == len && len > 0)
+                        expect_ref(ls, &r, buf, len - 1);
+                }
+                if (ll > 1 && ll - 1 <= len) {
+                    memset(buf, '.', len);
+                    memcpy(buf, lit + 1, ll - 1);
+                    expect_ref(ls, &r, buf, len);
+                }
+            }
+        }
+        ref_free(&r);
+        lr_litset_free(ls);
+    }
+}
+
+/* A byte >= 0x80 anywhere in a subject of any length makes a caseless set
+ * without a match answer -1, and only then; a case-sensitive set decides
+ * alone; a match stands whatever else the subject holds. */
+static void test_high_byte_positions(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {"(?i)bot|crawler|spider", "bot|crawler|spider",
+                                       "(?i)x|abcde|fghij|klmno|pqrst|uvw"};
+    static const char *const lits[] = {"crawler", "crawler", "pqrst"};
     char buf[256];
     for (size_t p = 0; p < 2 * (sizeof pats / sizeof pats[0]); p++) {
         size_t pi = p / 2;
@@ -294,17 +362,21 @@ static void test_positions(void **state)
         lr_litset_use_avx2(ls, p % 2 == 0);
         ref r;
         ref_init(&r, pats[pi]);
+        int none = lr_litset_caseless(ls) ? -1 : 0;
         size_t ll = strlen(lits[pi]);
-        for (size_t len = 0; len <= 160; len++) {
-            memset(buf, '.', len);
-            assert_int_equal(lr_litset_match(ls, buf, len), ref_match(&r, buf, len));
-            for (size_t at = 0; at + ll <= len; at++) {
+        for (size_t len = 1; len <= 170; len++) {
+            for (size_t h = 0; h < len; h++) {
                 memset(buf, '.', len);
+                buf[h] = (char)0xE9;
+                assert_int_equal(ref_match(&r, buf, len), 0);
+                assert_int_equal(lr_litset_match(ls, buf, len), none);
+                /* the string after the byte or before it */
+                size_t at = h + 1 + ll <= len ? h + 1 : h >= ll ? h - ll : len;
+                if (at == len)
+                    continue;
                 memcpy(buf + at, lits[pi], ll);
-                assert_int_equal(lr_litset_match(ls, buf, len), ref_match(&r, buf, len));
-                /* cut by the end of the subject: no match from bytes past it */
-                if (at + ll == len && len > 0)
-                    assert_int_equal(lr_litset_match(ls, buf, len - 1), ref_match(&r, buf, len - 1));
+                assert_int_equal(ref_match(&r, buf, len), 1);
+                assert_int_equal(lr_litset_match(ls, buf, len), 1);
             }
         }
         ref_free(&r);
@@ -434,9 +506,9 @@ static void test_outside_subset(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_differential),     cmocka_unit_test(test_positions),
-        cmocka_unit_test(test_caseless_unicode), cmocka_unit_test(test_long_near_misses),
-        cmocka_unit_test(test_outside_subset),
+        cmocka_unit_test(test_differential),        cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_high_byte_positions), cmocka_unit_test(test_caseless_unicode),
+        cmocka_unit_test(test_long_near_misses),    cmocka_unit_test(test_outside_subset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
