@@ -2,12 +2,14 @@
 """End-to-end tests of the logrelay CLI, driving the real binary:
 version, check (success and each error message), describe, plugins, and
 replay of 100,000 lines through file outputs in raw and json format
-(every line exactly once)."""
+(every line exactly once), and replay from a pipe that stays open (lines
+delivered without waiting for the end of the input)."""
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 LOGRELAY = os.environ["LOGRELAY"]
@@ -204,6 +206,47 @@ class Cli(unittest.TestCase):
         _, _, err = run("replay", "-c", cfg, "--format", "raw", stdin=b"a\r\nb\n", check_rc=0)
         with open(f"{self.dir}/out/raw.log") as f:
             self.assertEqual(f.read(), "a\nb\n")
+
+    def test_replay_delivers_while_stdin_stays_open(self):
+        # Records wait in a batch before routing; replay must route them as
+        # soon as its input has nothing more at hand, not at the end of input
+        # (a `tail -f | logrelay replay` would otherwise hold them forever).
+        cfg = self.replay_config()
+        raw = f"{self.dir}/out/raw.log"
+        lines = "first line\nsecond line\nthird line\n"
+        with open(os.path.join(self.dir, "stderr.txt"), "w+b") as err:
+            p = subprocess.Popen([LOGRELAY, "replay", "-c", cfg, "--format", "raw", "-"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+            try:
+                p.stdin.write(lines.encode())
+                p.stdin.flush()
+                got = ""
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and p.poll() is None:
+                    if os.path.exists(raw):
+                        with open(raw) as f:
+                            got = f.read()
+                        if got == lines:
+                            break
+                    time.sleep(0.05)
+                self.assertIsNone(p.poll(), "replay exited while its stdin was still open")
+                self.assertEqual(got, lines, "lines not delivered within 10 s while stdin stayed open")
+            finally:
+                p.stdin.close()
+                try:
+                    rc = p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                    raise
+            err.seek(0)
+            msg = err.read().decode(errors="replace")
+        self.assertEqual(rc, 0, msg)
+        self.assertIn("3 messages finished, 0 left undelivered", msg)
+        with open(raw) as f:
+            self.assertEqual(f.read(), lines)
+        with open(f"{self.dir}/out/json.log") as f:
+            self.assertEqual([json.loads(l)["message"] for l in f], lines.splitlines())
 
 
 if __name__ == "__main__":

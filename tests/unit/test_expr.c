@@ -10,10 +10,12 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse/parse.h"
 #include "record/record.h"
+#include "route/bytes.h"
 #include "route/expr.h"
 #include "route/path.h"
 
@@ -88,22 +90,6 @@ static lr_record *record_from_json(const char *text)
     return rec;
 }
 
-/* Compile (must succeed) and evaluate against the record. */
-static bool eval_on(const char *expr, const lr_record *rec)
-{
-    char err[256];
-    int col = 0;
-    lr_expr *e = lr_expr_compile(expr, &col, err, sizeof err);
-    if (!e)
-        fail_msg("compile failed: %s: column %d: %s", expr, col, err);
-    bool r = lr_expr_eval(e, rec->ev.fields);
-    lr_expr_free(e);
-    return r;
-}
-
-#define assert_match(expr, rec) assert_true(eval_on(expr, rec))
-#define assert_no_match(expr, rec) assert_false(eval_on(expr, rec))
-
 /* A CDN access record as the cdn_access parser types it, and a provider WAF record. */
 static const char *access_json =
     "{\"@timestamp\":\"2020-09-14T12:44:19.475Z\",\"clientip\":\"203.0.113.7\",\"verb\":\"GET\","
@@ -123,6 +109,167 @@ static const char *waf_json =
 static const char *waf_array_json =
     "{\"transaction\":{\"messages\":[{\"message\":\"first\",\"details\":{\"severity\":\"4\"}},"
     "{\"message\":\"second\",\"details\":{\"ruleId\":\"942100\",\"severity\":\"2\"}}]}}";
+
+/* ------------------------------------------------------------------------ */
+/* Batches: every single answer is also checked as a batch answer            */
+/* ------------------------------------------------------------------------ */
+
+static void take_record(lr_record *rec, void *arg)
+{
+    *(lr_record **)arg = rec;
+}
+
+/* One cdn_access line parsed as the pipeline parses it (key_slots filled). */
+static lr_record *parse_access_line(const char *line)
+{
+    lr_parse_stats st;
+    memset(&st, 0, sizeof st);
+    lr_record *rec = NULL;
+    lr_parse_message_at(LR_FORMAT_CDN_ACCESS, NULL, line, strlen(line), 1600000000000, &st, take_record,
+                        &rec);
+    if (!rec)
+        fail_msg("no record from %s", line);
+    return rec;
+}
+
+/* The root a record's routes look at (as routes.c builds it). */
+static lr_expr_root root_of(const lr_record *rec)
+{
+    lr_expr_root root;
+    lr_expr_root_init(&root, rec->ev.fields, rec->fields_unique_keys,
+                      rec->has_key_slots ? rec->key_slots : NULL);
+    return root;
+}
+
+static const char *const access_lines[] = {
+    "203.0.113.9 - alice [14/Sep/2020:12:44:19 +0000] \"GET /wp-login.php HTTP/1.1\" 503 - \"Googlebot/2.1\" "
+    "miss \"text/html\" \"L1\" 2.5 \"83\" \"-\" https ES",
+    "198.51.100.7 - - [14/Sep/2020:12:44:19 +0000] vod.example.com \"GET /live/a.ts HTTP/2.0\" 200 1327 "
+    "\"-\" \"okhttp/4.8.1\" \"video/mp2t\" \"hit\" \"L2\" \"83\" 0.002140 https",
+    "2001:db8::1 - - [14/Sep/2020:12:44:19 +0000] \"-\" 400 0 \"-\" hit \"-\" \"L1\" 0.0 \"83\" \"-\" "
+    "http FR",
+    "192.0.2.11 - - [14/Sep/2020:12:44:20 +0000] \"HEAD /api/items HTTP/1.1\" 504 87 \"Mozilla/5.0\" hit "
+    "\"application/json\" \"L2\" 1.250 \"2\" \"https://www.example.com/\" https FR",
+    "192.0.2.12 - - [14/Sep/2020:12:44:21 +0000] \"POST /login.php HTTP/1.1\" 200 1024 \"curl/8.0\" miss "
+    "\"text/html\" \"L1\" 0.310 \"83\" \"-\" https ES",
+    "this is not an access log line", /* a parse failure: raw message and parse_error */
+};
+
+/* Records placed around the one under test in eval_on's batches: JSON
+ * records of several shapes and parsed cdn_access records (slot lookups).
+ * Made on first use, freed by the group teardown. */
+static lr_record *fillers[16];
+static lr_expr_root filler_roots[16];
+static size_t nfillers;
+
+static void fillers_make(void)
+{
+    if (nfillers)
+        return;
+    static const char *const json[] = {
+        "{\"statuscode\":200,\"layer\":\"L2\",\"hitmiss\":\"hit\",\"verb\":\"POST\",\"severity\":\"5\"}",
+        "{\"statuscode\":\"503\",\"layer\":\"L1\",\"a\":0,\"b\":1,\"c\":1,\"s\":\"aaaa\"}",
+        "{}",
+        ("{\"transaction\":{\"messages\":{\"details\":{\"severity\":\"4\",\"ruleId\":\"920350\"}}},"
+         "\"a.b\":\"other\",\"uri\":\"/index.html\",\"ua\":\"curl/"
+         "8\",\"code\":404,\"rt\":1.5,\"flag\":false}"),
+        "{\"layer\":null,\"verb\":\"GET\",\"requesttime\":\"abc\",\"cached\":false,\"note\":1,\"q\":\"x\"}",
+    };
+    for (size_t i = 0; i < sizeof json / sizeof json[0]; i++) {
+        fillers[nfillers] = record_from_json(json[i]);
+        filler_roots[nfillers] = root_of(fillers[nfillers]);
+        nfillers++;
+    }
+    static const char *const *const docs[] = {&access_json, &waf_json, &waf_array_json};
+    for (size_t i = 0; i < 3; i++) {
+        fillers[nfillers] = record_from_json(*docs[i]);
+        lr_expr_root_init(&filler_roots[nfillers], fillers[nfillers]->ev.fields, true,
+                          NULL); /* distinct keys */
+        nfillers++;
+    }
+    for (size_t i = 0; i < sizeof access_lines / sizeof access_lines[0]; i++) {
+        fillers[nfillers] = parse_access_line(access_lines[i]);
+        filler_roots[nfillers] = root_of(fillers[nfillers]);
+        nfillers++;
+    }
+}
+
+static int fillers_free(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < nfillers; i++)
+        lr_record_unref(fillers[i]);
+    nfillers = 0;
+    return 0;
+}
+
+/* lr_expr_eval_batch with the record under test (root `subject`, answer
+ * `want` record by record) at bits 0, 1, 31 and 63 of a full batch of other
+ * records, under several `active` masks: every bit must be the answer of
+ * its own record alone where active, 0 elsewhere. Then a batch of the
+ * subject alone at every bit. */
+static void check_batch(const lr_expr *e, const lr_expr_root *subject, bool want)
+{
+    static const unsigned positions[] = {0, 1, 31, 63};
+    static const uint64_t masks[] = {~0ull,
+                                     0,
+                                     0x5555555555555555ull,
+                                     0xaaaaaaaaaaaaaaaaull,
+                                     0x00000000ffffffffull,
+                                     0xffffffff00000000ull,
+                                     0x8000000000000001ull,
+                                     0x0123456789abcdefull};
+    lr_expr_root roots[LR_EXPR_BATCH];
+    fillers_make();
+    for (size_t p = 0; p < sizeof positions / sizeof positions[0]; p++) {
+        unsigned pos = positions[p];
+        uint64_t single = 0;
+        for (unsigned j = 0; j < LR_EXPR_BATCH; j++) {
+            roots[j] = j == pos ? *subject : filler_roots[(j + p) % nfillers];
+            bool r = j == pos ? want : lr_expr_eval_root(e, &roots[j]);
+            single |= (uint64_t)r << j;
+        }
+        for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
+            const uint64_t variants[] = {masks[m], masks[m] | 1ull << pos, masks[m] & ~(1ull << pos)};
+            for (size_t v = 0; v < 3; v++) {
+                uint64_t active = variants[v];
+                uint64_t got = lr_expr_eval_batch(e, roots, active);
+                if (got != (single & active))
+                    fail_msg(
+                        "%s: record under test at bit %u, active %016llx: batch %016llx, one by one %016llx "
+                        "(subject alone: %d)",
+                        lr_expr_text(e), pos, (unsigned long long)active, (unsigned long long)got,
+                        (unsigned long long)(single & active), want);
+            }
+        }
+    }
+    for (unsigned j = 0; j < LR_EXPR_BATCH; j++)
+        roots[j] = *subject;
+    uint64_t got = lr_expr_eval_batch(e, roots, ~0ull);
+    if (got != (want ? ~0ull : 0))
+        fail_msg("%s: 64 copies of the record: batch %016llx, one by one %d", lr_expr_text(e),
+                 (unsigned long long)got, want);
+}
+
+/* Compile (must succeed) and evaluate against the record, one record alone
+ * and in batches (the answers must agree). */
+static bool eval_on(const char *expr, const lr_record *rec)
+{
+    char err[256];
+    int col = 0;
+    lr_expr *e = lr_expr_compile(expr, &col, err, sizeof err);
+    if (!e)
+        fail_msg("compile failed: %s: column %d: %s", expr, col, err);
+    bool r = lr_expr_eval(e, rec->ev.fields);
+    lr_expr_root root;
+    lr_expr_root_init(&root, rec->ev.fields, false, NULL); /* as lr_expr_eval sees it */
+    check_batch(e, &root, r);
+    lr_expr_free(e);
+    return r;
+}
+
+#define assert_match(expr, rec) assert_true(eval_on(expr, rec))
+#define assert_no_match(expr, rec) assert_false(eval_on(expr, rec))
 
 /* ------------------------------------------------------------------------ */
 /* Tests                                                                     */
@@ -566,7 +713,9 @@ static bool eval_root(const lr_expr *e, const lr_record *rec, bool unique_keys)
 {
     lr_expr_root root;
     lr_expr_root_init(&root, rec->ev.fields, unique_keys, NULL);
-    return lr_expr_eval_root(e, &root);
+    bool r = lr_expr_eval_root(e, &root);
+    check_batch(e, &root, r);
+    return r;
 }
 
 /* Slot hints (records whose keys are distinct): records of several layouts
@@ -742,6 +891,482 @@ static void test_key_slots(void **state)
         lr_record_unref(recs[i]);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Batch against record by record: generated conditions and records         */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* splitmix64: a fixed sequence, so a failure reproduces */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static size_t pick(size_t n)
+{
+    return (size_t)(rnd() % n);
+}
+
+#define PICK(a) ((a)[pick(sizeof(a) / sizeof((a)[0]))])
+
+/* A growable text (conditions, JSON records); snprintf into it. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0);
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = (t->cap + (size_t)n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+}
+
+/* Values the records hold, as JSON: numbers, numeric strings, strings that
+ * differ in their last byte or only past 16 bytes, bools, null. */
+static const char *const json_values[] = {"200",
+                                          "404",
+                                          "503",
+                                          "-1",
+                                          "0",
+                                          "2",
+                                          "83",
+                                          "1024",
+                                          "503.0",
+                                          "0.002",
+                                          "1.5",
+                                          "\"503\"",
+                                          "\"2\"",
+                                          "\"83\"",
+                                          "\"10\"",
+                                          "\"9\"",
+                                          "\"2.0\"",
+                                          "\"L1\"",
+                                          "\"L2\"",
+                                          "\"L1 \"",
+                                          "\"\"",
+                                          "\"miss\"",
+                                          "\"hit\"",
+                                          "\"GET\"",
+                                          "\"HEAD\"",
+                                          "\"POST\"",
+                                          "\"text/html\"",
+                                          "\"application/javascript\"",
+                                          "\"a-very-long-string-past-16b\"",
+                                          "\"a-very-long-string-past-16c\"",
+                                          "\"Mozilla/5.0 (compatible; Googlebot/2.1)\"",
+                                          "\"/wp-login.php\"",
+                                          "\"941100\"",
+                                          "\"-\"",
+                                          "\"Crawler\"",
+                                          "true",
+                                          "false",
+                                          "null",
+                                          "[1,\"L1\"]",
+                                          "{\"x\":1}"};
+
+static const char *const top_keys[] = {"statuscode",  "layer",     "hitmiss",  "verb",         "bytes",
+                                       "requesttime", "clientid",  "severity", "cached",       "note",
+                                       "version",     "useragent", "request",  "content-type", "@timestamp"};
+
+/* A JSON record: a random subset of the keys in a random order (so many
+ * layouts), random values, sometimes a WAF-like transaction (messages an
+ * object or an array) and a key holding dots. */
+static lr_record *random_record(void)
+{
+    text t = {0};
+    size_t order[sizeof top_keys / sizeof top_keys[0]];
+    size_t nk = sizeof top_keys / sizeof top_keys[0];
+    for (size_t i = 0; i < nk; i++)
+        order[i] = i;
+    for (size_t i = nk - 1; i > 0; i--) {
+        size_t j = pick(i + 1), x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    put(&t, "{");
+    bool first = true;
+    for (size_t i = 0; i < nk; i++) {
+        if (pick(10) < 3)
+            continue;
+        put(&t, "%s\"%s\":%s", first ? "" : ",", top_keys[order[i]], PICK(json_values));
+        first = false;
+    }
+    if (pick(10) < 4) {
+        put(&t,
+            "%s\"transaction\":{\"response\":{\"http_code\":%s},\"request\":{\"method\":%s,"
+            "\"headers\":{\"Host\":%s}},",
+            first ? "" : ",", PICK(json_values), PICK(json_values), PICK(json_values));
+        if (pick(2))
+            put(&t, "\"messages\":{\"details\":{\"severity\":%s,\"ruleId\":%s}}}", PICK(json_values),
+                PICK(json_values));
+        else
+            put(&t, "\"messages\":[{\"message\":%s},{\"details\":{\"severity\":%s,\"ruleId\":%s}}]}",
+                PICK(json_values), PICK(json_values), PICK(json_values));
+        first = false;
+    }
+    if (pick(10) < 2) {
+        put(&t, "%s\"odd key\":{\"x.y\":%s}", first ? "" : ",", PICK(json_values));
+        first = false;
+    }
+    put(&t, "}");
+    lr_record *rec = record_from_json(t.s);
+    free(t.s);
+    return rec;
+}
+
+static const char *const cond_fields[] = {"statuscode",
+                                          "layer",
+                                          "hitmiss",
+                                          "verb",
+                                          "bytes",
+                                          "requesttime",
+                                          "clientid",
+                                          "severity",
+                                          "cached",
+                                          "note",
+                                          "version",
+                                          "useragent",
+                                          "request",
+                                          "content-type",
+                                          "@timestamp",
+                                          "nope",
+                                          "statuscode.deeper",
+                                          "transaction.response.http_code",
+                                          "transaction.request.method",
+                                          "transaction.request.headers.Host",
+                                          "transaction.messages.details.severity",
+                                          "transaction.messages.details.ruleId",
+                                          "transaction.messages.message",
+                                          "transaction.nope.deeper",
+                                          "[\"odd key\"][\"x.y\"]"};
+
+static const char *const cond_ints[] = {"0",   "-1",  "2",   "83",  "200", "403",
+                                        "404", "500", "503", "599", "1024"};
+static const char *const cond_floats[] = {"0.002", "1.5", "503.0", "2.0", "0.0001"};
+static const char *const cond_strings[] = {"\"L1\"",
+                                           "\"L2\"",
+                                           "\"L1 \"",
+                                           "\"\"",
+                                           "\"miss\"",
+                                           "\"hit\"",
+                                           "\"GET\"",
+                                           "'HEAD'",
+                                           "\"POST\"",
+                                           "\"2\"",
+                                           "\"503\"",
+                                           "\"83\"",
+                                           "\"10\"",
+                                           "\"9\"",
+                                           "\"text/html\"",
+                                           "\"application/javascript\"",
+                                           "\"a-very-long-string-past-16b\"",
+                                           "\"a-very-long-string-past-16x\"",
+                                           "\"941100\"",
+                                           "\"-\""};
+static const char *const cond_specials[] = {"null", "true", "false"};
+static const char *const cond_ops[] = {"==", "!=", "<", "<=", ">", ">="};
+/* plain strings (the literal-set path) and real PCRE2 patterns */
+static const char *const cond_regexes[] = {"(?i)bot|crawler|spider",
+                                           "L1|L2",
+                                           "miss",
+                                           "^/wp-",
+                                           "\\\\.php",
+                                           "(?i)mozilla",
+                                           "^5",
+                                           "hit|miss",
+                                           "^94",
+                                           "^5\\\\d\\\\d$",
+                                           "^(GET|HEAD)$",
+                                           "^[0-9]+$",
+                                           "^L[12]$",
+                                           "(a|b)c*$",
+                                           "^2\\\\d*\\\\.?\\\\d*$",
+                                           "\\\\d{3}",
+                                           "^$",
+                                           "^true$"};
+
+static const char *any_literal(void)
+{
+    switch (pick(4)) {
+    case 0:
+        return PICK(cond_ints);
+    case 1:
+        return PICK(cond_floats);
+    case 2:
+        return PICK(cond_strings);
+    default:
+        return PICK(cond_specials);
+    }
+}
+
+/* One test of a condition. */
+static void gen_atom(text *t)
+{
+    switch (pick(11)) {
+    case 0:
+    case 1:
+        put(t, "%s %s %s", PICK(cond_fields), PICK(cond_ops), pick(3) ? PICK(cond_strings) : PICK(cond_ints));
+        break;
+    case 2:
+        put(t, "%s %s %s", PICK(cond_fields), PICK(cond_ops), any_literal());
+        break;
+    case 3:
+        put(t, "%s %s %s", any_literal(), PICK(cond_ops), PICK(cond_fields)); /* literal on the left */
+        break;
+    case 4:
+    case 5: { /* a list of strings or of ints: short (compared whole) and long (early exit) */
+        bool strs = pick(2);
+        size_t n = 1 + pick(pick(3) ? 8 : 24);
+        put(t, "%s in [", PICK(cond_fields));
+        for (size_t i = 0; i < n; i++)
+            put(t, "%s%s", i ? ", " : "", strs ? PICK(cond_strings) : PICK(cond_ints));
+        put(t, "]");
+        break;
+    }
+    case 6: { /* a mixed list */
+        size_t n = 1 + pick(6);
+        put(t, "%s in [", PICK(cond_fields));
+        for (size_t i = 0; i < n; i++)
+            put(t, "%s%s", i ? ", " : "", any_literal());
+        put(t, "]");
+        break;
+    }
+    case 7:
+    case 8:
+        put(t, "%s %s \"%s\"", PICK(cond_fields), pick(3) ? "=~" : "!~", PICK(cond_regexes));
+        break;
+    case 9:
+        put(t, "exists(%s)", PICK(cond_fields));
+        break;
+    default:
+        put(t, "%s %s %s", PICK(cond_fields), PICK(cond_ops), PICK(cond_fields)); /* two fields */
+        break;
+    }
+}
+
+/* A condition of and/or/not over atoms, nested up to `depth`. */
+static void gen_cond(text *t, int depth)
+{
+    if (depth == 0 || pick(10) < 3) {
+        if (pick(5) == 0)
+            put(t, "not ");
+        gen_atom(t);
+        return;
+    }
+    if (pick(6) == 0) {
+        put(t, "not (");
+        gen_cond(t, depth - 1);
+        put(t, ")");
+        return;
+    }
+    size_t n = 2 + pick(3);
+    const char *op = pick(2) ? " and " : " or ";
+    put(t, "(");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            put(t, "%s", pick(4) ? op : (op[1] == 'a' ? " or " : " and "));
+        gen_cond(t, depth - 1);
+    }
+    put(t, ")");
+}
+
+/* A flat chain of n atoms joined by and/or: more tests than one batch
+ * program holds when n is large (the record-by-record fallback). */
+static void gen_chain(text *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            put(t, "%s", pick(3) ? " or " : " and ");
+        if (pick(6) == 0)
+            put(t, "not ");
+        gen_atom(t);
+    }
+}
+
+#define DIFF_RECORDS 60
+
+typedef struct diff_totals {
+    uint64_t yes, no; /* record answers seen */
+} diff_totals;
+
+/* One condition over several batches drawn from the records, under several
+ * masks: batch bit i == lr_expr_eval_root on roots[i] alone where active. */
+static void diff_one(const char *cond, const lr_expr_root *pool, size_t npool, diff_totals *tot)
+{
+    char err[256];
+    int col = 0;
+    lr_expr *e = lr_expr_compile(cond, &col, err, sizeof err);
+    if (!e)
+        fail_msg("generated condition did not compile: %s: column %d: %s", cond, col, err);
+    lr_expr_root roots[LR_EXPR_BATCH];
+    size_t which[LR_EXPR_BATCH];
+    for (int b = 0; b < 3; b++) {
+        uint64_t single = 0;
+        for (unsigned i = 0; i < LR_EXPR_BATCH; i++) {
+            which[i] = pick(npool);
+            roots[i] = pool[which[i]];
+            bool r = lr_expr_eval_root(e, &roots[i]);
+            single |= (uint64_t)r << i;
+            if (r)
+                tot->yes++;
+            else
+                tot->no++;
+        }
+        const uint64_t masks[] = {~0ull,      rnd(),          rnd() & rnd(),    rnd() | rnd(),
+                                  1ull << 63, 1ull << 63 | 1, 1ull << pick(64), ~0ull >> 1};
+        for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
+            uint64_t got = lr_expr_eval_batch(e, roots, masks[m]);
+            uint64_t want = single & masks[m];
+            if (got != want) {
+                uint64_t diff = got ^ want;
+                unsigned i = (unsigned)__builtin_ctzll(diff);
+                fail_msg("condition: %s\nactive %016llx: batch %016llx, one by one %016llx; first difference "
+                         "at bit %u (record %zu of the pool): batch %d, alone %d",
+                         cond, (unsigned long long)masks[m], (unsigned long long)got,
+                         (unsigned long long)want, i, which[i], (int)(got >> i & 1), (int)(want >> i & 1));
+            }
+        }
+    }
+    lr_expr_free(e);
+}
+
+/* Generated conditions (every kind of test, nested and/or/not, missing
+ * fields, numbers against numeric strings, literal sets and PCRE2) over
+ * JSON records of many layouts and parsed cdn_access records: the batch
+ * answers are the record-by-record answers, for random active masks, bit 63
+ * included, and for conditions too long for a batch program. */
+static void test_batch_equals_single(void **state)
+{
+    (void)state;
+    rng_state = 20260127;
+    lr_record *recs[DIFF_RECORDS];
+    lr_expr_root pool[DIFF_RECORDS];
+    size_t n = 0;
+    static const char *const *const docs[] = {&access_json, &waf_json, &waf_array_json};
+    for (size_t i = 0; i < 3; i++, n++) {
+        recs[n] = record_from_json(*docs[i]);
+        lr_expr_root_init(&pool[n], recs[n]->ev.fields, true, NULL);
+    }
+    for (size_t i = 0; i < sizeof access_lines / sizeof access_lines[0]; i++, n++) {
+        recs[n] = parse_access_line(access_lines[i]);
+        pool[n] = root_of(recs[n]);
+    }
+    assert_true(pool[3].key_slots != NULL); /* the slot path is exercised */
+    while (n < DIFF_RECORDS) {
+        recs[n] = random_record();
+        /* jansson objects have distinct keys: half the roots say so (slot hints) */
+        lr_expr_root_init(&pool[n], recs[n]->ev.fields, n % 2 == 0, NULL);
+        n++;
+    }
+    diff_totals tot = {0, 0};
+    text t = {0};
+    for (int c = 0; c < 400; c++) {
+        t.len = 0;
+        gen_cond(&t, 1 + c % 4);
+        diff_one(t.s, pool, n, &tot);
+    }
+    /* around and past the size of a batch program */
+    static const size_t chains[] = {30, 62, 63, 64, 65, 66, 80, 120};
+    for (size_t c = 0; c < sizeof chains / sizeof chains[0]; c++) {
+        for (int k = 0; k < 3; k++) {
+            t.len = 0;
+            gen_chain(&t, chains[c]);
+            diff_one(t.s, pool, n, &tot);
+        }
+    }
+    /* a long condition with a known answer: 100 tests, only the last holds */
+    t.len = 0;
+    for (int i = 0; i < 99; i++)
+        put(&t, "%sstatuscode == %d", i ? " or " : "", 10000 + i);
+    put(&t, " or layer == \"L1\"");
+    diff_one(t.s, pool, n, &tot);
+    free(t.s);
+    /* the conditions decide: neither answer is rare */
+    if (tot.yes < tot.no / 10 || tot.no < tot.yes / 10)
+        fail_msg("generated cases are one-sided: %llu true, %llu false", (unsigned long long)tot.yes,
+                 (unsigned long long)tot.no);
+    for (size_t i = 0; i < n; i++)
+        lr_record_unref(recs[i]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Branch-free byte comparisons (route/bytes.h)                              */
+/* ------------------------------------------------------------------------ */
+
+/* An exact-size heap copy of s[0..n) at offset `off` of its block (the
+ * block ends where the string does, so ASan sees any read past it). */
+static char *exact_copy(const char *s, size_t n, size_t off, char **block)
+{
+    *block = malloc(off + n);
+    assert_true(*block != NULL || off + n == 0);
+    if (n)
+        memcpy(*block + off, s, n);
+    return *block + off;
+}
+
+static void test_flat_bytes_eq(void **state)
+{
+    (void)state;
+    char base[41], other[41];
+    for (size_t i = 0; i < 41; i++)
+        base[i] = (char)('A' + (i * 7) % 26);
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t off = 0; off < 8; off++) {
+            char *ba, *bb;
+            char *a = exact_copy(base, n, off, &ba);
+            char *b = exact_copy(base, n, (off * 3) % 8, &bb);
+            if (!lr_bytes_eq_flat(a, b, n))
+                fail_msg("equal strings of %zu bytes (offset %zu) compare unequal", n, off);
+            if (!lr_str_eq_flat(a, n, b, n))
+                fail_msg("lr_str_eq_flat: equal strings of %zu bytes compare unequal", n);
+            for (size_t p = 0; p < n; p++) {
+                static const unsigned char flips[] = {0x01, 0x20, 0x80, 0xff};
+                for (size_t f = 0; f < sizeof flips; f++) {
+                    b[p] = (char)(b[p] ^ flips[f]);
+                    if (lr_bytes_eq_flat(a, b, n) || lr_bytes_eq_flat(b, a, n))
+                        fail_msg("%zu bytes differing at %zu (xor %02x) compare equal", n, p, flips[f]);
+                    if (lr_str_eq_flat(a, n, b, n) || lr_str_eq_flat(b, n, a, n))
+                        fail_msg("lr_str_eq_flat: %zu bytes differing at %zu compare equal", n, p);
+                    b[p] = (char)(b[p] ^ flips[f]);
+                }
+            }
+            free(ba);
+            free(bb);
+        }
+    }
+    /* lengths differ: never equal, and no byte past either string is read */
+    for (size_t sl = 0; sl <= 40; sl++) {
+        for (size_t n = 0; n <= 40; n++) {
+            memcpy(other, base, sizeof other); /* one a prefix of the other: only lengths tell them apart */
+            char *bs, *bl;
+            char *s = exact_copy(base, sl, sl % 8, &bs);
+            char *lit = exact_copy(other, n, n % 5, &bl);
+            bool got = lr_str_eq_flat(s, sl, lit, n);
+            if (got != (sl == n))
+                fail_msg("lr_str_eq_flat(%zu bytes, %zu bytes) = %d", sl, n, got);
+            free(bs);
+            free(bl);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +1387,8 @@ int main(void)
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_text_kept),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_batch_equals_single),
+        cmocka_unit_test(test_flat_bytes_eq),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, fillers_free);
 }

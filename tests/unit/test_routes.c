@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "parse/parse.h"
 #include "record/json_encode.h"
 #include "record/record.h"
 #include "route/routes.h"
@@ -852,6 +853,425 @@ static void test_confd_files_in_order(void **state)
     lr_errors_free(&errs);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Batches: lr_routes_dispatch_batch gives each record what it gets alone   */
+/* ------------------------------------------------------------------------ */
+
+/* A route table as data: the YAML is written from it, and the model below
+ * routes by it (through lr_routes_match and lr_routes_view, one route at a
+ * time, as docs/routes.md describes routing). */
+typedef struct route_spec {
+    const char *yaml; /* the route's keys other than to/final, 4-space indented lines */
+    int to[3];
+    size_t nto;
+    bool final;
+} route_spec;
+
+static const route_spec batch_routes[] = {
+    {"  - name: errors-to-datadog\n"
+     "    from: [c83]\n"
+     "    when: 'statuscode >= 500 or (layer == \"L1\" and hitmiss == \"miss\")'\n",
+     {OUT_DATADOG, OUT_ARCHIVE},
+     2,
+     false},
+    {"  - name: waf-critical\n"
+     "    from: [c83_waf]\n"
+     "    when: 'transaction.messages.details.severity <= 2 and transaction.messages.details.ruleId =~ "
+     "\"^94\"'\n"
+     "    set: {team: secops}\n"
+     "    remove: [transaction.request.headers.Cookie]\n",
+     {OUT_ES, OUT_ARCHIVE},
+     2,
+     true},
+    {"  - name: health-checks\n" /* final without outputs: dropped, not unrouted */
+     "    when: 'request == \"/health\" or message =~ \"^healthcheck\"'\n",
+     {0},
+     0,
+     true},
+    {"  - name: waf-other\n"
+     "    from: [waf_json]\n"
+     "    rename: {transaction.client_ip: client.ip}\n",
+     {OUT_ES},
+     1,
+     false},
+    {"  - name: app-errors\n"
+     "    from: json\n"
+     "    when: 'level in [\"error\", \"fatal\"] or exists(exception)'\n"
+     "    set: {team: app, labels.env: prod}\n"
+     "    remove: [password]\n",
+     {OUT_DATADOG, OUT_ES, OUT_DATADOG},
+     3,
+     false},
+    {"  - name: reads\n"
+     "    from: [c83, c99]\n"
+     "    when: 'verb in [\"GET\", \"HEAD\"]'\n",
+     {OUT_ARCHIVE, OUT_ES},
+     2,
+     false},
+    {"  - name: unparsed\n"
+     "    when: exists(parse_error)\n",
+     {OUT_DEADLETTER},
+     1,
+     false},
+    {"  - name: raw-problems\n"
+     "    from: [raw]\n"
+     "    when: 'message =~ \"(?i)error|warn\"'\n"
+     "    set: {severity: high}\n",
+     {OUT_ARCHIVE, OUT_ES},
+     2,
+     true},
+    {"  - name: everything-archived\n"
+     "    from: [app, syslog]\n",
+     {OUT_ARCHIVE},
+     1,
+     false},
+};
+#define NBATCH_ROUTES (sizeof batch_routes / sizeof batch_routes[0])
+
+static char *batch_routes_yaml(void)
+{
+    size_t cap = 8192, len = 0;
+    char *y = malloc(cap);
+    assert_non_null(y);
+    len += (size_t)snprintf(y + len, cap - len, "routes:\n");
+    for (size_t i = 0; i < NBATCH_ROUTES; i++) {
+        const route_spec *s = &batch_routes[i];
+        len += (size_t)snprintf(y + len, cap - len, "%s", s->yaml);
+        if (s->nto) {
+            len += (size_t)snprintf(y + len, cap - len, "    to: [");
+            for (size_t k = 0; k < s->nto; k++)
+                len += (size_t)snprintf(y + len, cap - len, "%s%s", k ? ", " : "", outputs[s->to[k]]);
+            len += (size_t)snprintf(y + len, cap - len, "]\n");
+        }
+        if (s->final)
+            len += (size_t)snprintf(y + len, cap - len, "    final: true\n");
+        assert_true(len < cap);
+    }
+    return y;
+}
+
+/* Messages of every format from several sources: the replay test's corpus
+ * (tests/data/route/replay) and lines of our own. */
+typedef struct input_line {
+    lr_format fmt;
+    const char *source;
+    char *line;
+} input_line;
+
+typedef struct corpus {
+    input_line in[128];
+    size_t nin;
+    lr_record *rec[256];
+    size_t n;
+} corpus;
+
+static void add_input(corpus *c, lr_format fmt, const char *source, const char *line)
+{
+    assert_true(c->nin < sizeof c->in / sizeof c->in[0]);
+    c->in[c->nin++] = (input_line){fmt, source, strdup(line)};
+}
+
+static void add_file(corpus *c, const char *name, lr_format fmt, const char *source)
+{
+    const char *data = getenv("LR_TEST_DATA");
+    assert_non_null(data);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/route/replay/%s", data, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n')
+            line[len - 1] = '\0';
+        add_input(c, fmt, source, line);
+    }
+    free(line);
+    fclose(f);
+}
+
+static void corpus_inputs(corpus *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int copy = 0; copy < 2; copy++) {
+        add_file(c, "access.log", LR_FORMAT_CDN_ACCESS, copy ? "c99" : "c83");
+        add_file(c, "waf.jsonl", LR_FORMAT_WAF_JSON, copy ? "waf-eu" : "c83_waf");
+    }
+    add_input(
+        c, LR_FORMAT_CDN_ACCESS, "c83",
+        "192.0.2.20 - - [14/Sep/2020:12:44:23 +0000] \"GET /health HTTP/1.1\" 200 2 \"kube-probe/1.27\" hit "
+        "\"text/plain\" \"L1\" 0.001 \"83\" \"-\" http ES");
+    add_input(
+        c, LR_FORMAT_CDN_ACCESS, "c83",
+        "192.0.2.21 - - [14/Sep/2020:12:44:24 +0000] \"HEAD /img/a.png HTTP/1.1\" 504 0 \"curl/8.0\" miss "
+        "\"image/png\" \"L2\" 3.500 \"83\" \"-\" https DE");
+    add_input(c, LR_FORMAT_CDN_ACCESS, "c83",
+              "192.0.2.22 - - [14/Sep/2020:12:44:25 +0000] \"PUT /api/x HTTP/1.1\" 201 10 \"curl/8.0\" miss "
+              "\"application/json\" \"L1\" 0.100 \"83\" \"-\" https DE");
+    static const char *const json_lines[] = {
+        "{\"level\":\"error\",\"msg\":\"db down\",\"password\":\"hunter2\",\"labels\":{\"app\":\"api\"}}",
+        "{\"level\":\"info\",\"msg\":\"ok\",\"password\":\"x\"}",
+        "{\"exception\":{\"type\":\"IOError\"},\"level\":\"warn\"}",
+        "{\"request\":\"/health\",\"level\":\"fatal\"}",
+        "{\"level\":\"fatal\",\"labels\":\"not an object\"}",
+        "{not json",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof json_lines / sizeof json_lines[0]; i++)
+        add_input(c, LR_FORMAT_JSON, i % 2 ? "app" : "app-eu", json_lines[i]);
+    static const char *const raw_lines[] = {
+        "ERROR disk full", "all good", "healthcheck ok", "", "Warning: \"quoted\" \\ text",
+        "caf\u00e9 \u2028"};
+    for (size_t i = 0; i < sizeof raw_lines / sizeof raw_lines[0]; i++)
+        add_input(c, LR_FORMAT_RAW, i % 3 ? "syslog" : "other", raw_lines[i]);
+    /* mix the sources and formats: a fixed shuffle */
+    uint64_t z = 12345;
+    for (size_t i = c->nin - 1; i > 0; i--) {
+        z = z * 6364136223846793005ull + 1442695040888963407ull;
+        size_t j = (size_t)((z >> 33) % (i + 1));
+        input_line t = c->in[i];
+        c->in[i] = c->in[j];
+        c->in[j] = t;
+    }
+}
+
+static void corpus_collect(lr_record *rec, void *arg)
+{
+    corpus *c = arg;
+    assert_true(c->n < sizeof c->rec / sizeof c->rec[0]);
+    c->rec[c->n++] = rec;
+}
+
+/* Fresh records for the inputs, parsed as the pipeline parses them (the same
+ * fallback time every time, so every parse gives the same JSON). */
+static void corpus_parse(corpus *c, size_t copies)
+{
+    lr_parse_options opt = {.split_messages = true};
+    lr_parse_stats st;
+    memset(&st, 0, sizeof st);
+    c->n = 0;
+    for (size_t k = 0; k < copies; k++) {
+        for (size_t i = 0; i < c->nin; i++) {
+            size_t first = c->n;
+            lr_parse_message_at(c->in[i].fmt, &opt, c->in[i].line, strlen(c->in[i].line), 1600000000000, &st,
+                                corpus_collect, c);
+            for (size_t r = first; r < c->n; r++)
+                lr_record_set_source(c->rec[r], c->in[i].source);
+        }
+    }
+}
+
+static void corpus_unref(corpus *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        lr_record_unref(c->rec[i]);
+    c->n = 0;
+}
+
+static void corpus_free(corpus *c)
+{
+    corpus_unref(c);
+    for (size_t i = 0; i < c->nin; i++)
+        free(c->in[i].line);
+}
+
+/* What one record was given, copied out of its arena. */
+typedef struct routed {
+    size_t n;
+    int output[OUT_COUNT];
+    char *json[OUT_COUNT];
+    size_t json_len[OUT_COUNT];
+    bool own[OUT_COUNT];    /* the record's own ev */
+    size_t same[OUT_COUNT]; /* the first target with the same view */
+} routed;
+
+static void routed_take(routed *r, const lr_record *rec, const lr_route_target *t, size_t n)
+{
+    assert_true(n <= OUT_COUNT);
+    r->n = n;
+    for (size_t k = 0; k < n; k++) {
+        r->output[k] = t[k].output;
+        assert_non_null(t[k].ev->json);
+        r->json[k] = strdup(t[k].ev->json);
+        r->json_len[k] = t[k].ev->json_len;
+        assert_int_equal(strlen(t[k].ev->json), t[k].ev->json_len);
+        r->own[k] = t[k].ev == &rec->ev;
+        r->same[k] = k;
+        for (size_t m = 0; m < k; m++)
+            if (t[m].ev == t[k].ev) {
+                r->same[k] = m;
+                break;
+            }
+    }
+}
+
+static void routed_free(routed *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < r[i].n; k++)
+            free(r[i].json[k]);
+}
+
+static void routed_compare(const routed *want, const routed *got, size_t n, const char *what, const corpus *c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *raw = c->rec[i]->ev.raw;
+        int rawlen = (int)c->rec[i]->ev.raw_len;
+        if (got[i].n != want[i].n)
+            fail_msg("%s: record %zu (%s: %.*s): %zu targets, want %zu", what, i, c->rec[i]->ev.source,
+                     rawlen, raw, got[i].n, want[i].n);
+        for (size_t k = 0; k < want[i].n; k++) {
+            if (got[i].output[k] != want[i].output[k] || got[i].own[k] != want[i].own[k] ||
+                got[i].same[k] != want[i].same[k] || got[i].json_len[k] != want[i].json_len[k] ||
+                strcmp(got[i].json[k], want[i].json[k]) != 0)
+                fail_msg("%s: record %zu (%s: %.*s), target %zu:\n got output %s own view %d same view as "
+                         "%zu: %s\n"
+                         "want output %s own view %d same view as %zu: %s",
+                         what, i, c->rec[i]->ev.source, rawlen, raw, k, outputs[got[i].output[k]],
+                         got[i].own[k], got[i].same[k], got[i].json[k], outputs[want[i].output[k]],
+                         want[i].own[k], want[i].same[k], want[i].json[k]);
+        }
+    }
+}
+
+/* Routing by the documented rules, one route at a time: every route whose
+ * from/when match, in order, gives its outputs not given yet its view,
+ * until a final route matches; no match sends the record as it is to the
+ * unrouted output. Counts matches per route and unrouted records. */
+static void model_route(const lr_routes *r, lr_record *rec, int unrouted, routed *out, uint64_t *matched,
+                        uint64_t *nunrouted)
+{
+    lr_route_target t[OUT_COUNT];
+    size_t n = 0;
+    bool any = false;
+    for (size_t i = 0; i < NBATCH_ROUTES; i++) {
+        if (!lr_routes_match(r, i, &rec->ev))
+            continue;
+        any = true;
+        matched[i]++;
+        const lr_event *view = NULL;
+        for (size_t k = 0; k < batch_routes[i].nto; k++) {
+            int o = batch_routes[i].to[k];
+            bool given = false;
+            for (size_t m = 0; m < n; m++)
+                given |= t[m].output == o;
+            if (given)
+                continue;
+            if (!view)
+                view = lr_routes_view(r, i, rec);
+            t[n++] = (lr_route_target){o, view};
+        }
+        if (batch_routes[i].final)
+            break;
+    }
+    if (!any) {
+        (*nunrouted)++;
+        if (unrouted >= 0) {
+            lr_record_encode_json(rec);
+            t[n++] = (lr_route_target){unrouted, &rec->ev};
+        }
+    }
+    routed_take(out, rec, t, n);
+}
+
+static void check_counters(const lr_routes *got, const uint64_t *matched, uint64_t unrouted, const char *what)
+{
+    for (size_t i = 0; i < NBATCH_ROUTES; i++)
+        if (lr_routes_matched(got, i) != matched[i])
+            fail_msg("%s: route %s matched %llu, want %llu", what, lr_routes_name(got, i),
+                     (unsigned long long)lr_routes_matched(got, i), (unsigned long long)matched[i]);
+    if (lr_routes_unrouted(got) != unrouted)
+        fail_msg("%s: %llu unrouted, want %llu", what, (unsigned long long)lr_routes_unrouted(got),
+                 (unsigned long long)unrouted);
+}
+
+/* The same records routed one at a time (lr_routes_dispatch), in batches of
+ * 1, 7 and 64 (lr_routes_dispatch_batch, the pipeline's way) and by the
+ * model: the same outputs in the same order, the same views (the record's
+ * own where the route has no transforms, one view per route), the same JSON,
+ * the same counters. With agent.unrouted an output and with drop. */
+static void test_batch_dispatch_equals_single(void **state)
+{
+    (void)state;
+    char *yaml = batch_routes_yaml();
+    corpus c;
+    corpus_inputs(&c);
+    static const int unrouted_outputs[] = {OUT_UNROUTED, -1};
+    for (size_t u = 0; u < 2; u++) {
+        int unrouted = unrouted_outputs[u];
+        /* the model, over two copies of the corpus (more than one batch) */
+        fixture fm;
+        load_ok(&fm, yaml, unrouted);
+        corpus_parse(&c, 2);
+        size_t n = c.n;
+        assert_true(n > LR_ROUTES_BATCH);
+        routed *want = calloc(n, sizeof *want);
+        uint64_t model_matched[NBATCH_ROUTES] = {0}, model_unrouted = 0;
+        for (size_t i = 0; i < n; i++)
+            model_route(fm.routes, c.rec[i], unrouted, &want[i], model_matched, &model_unrouted);
+        corpus_unref(&c);
+        unload(&fm);
+        /* the corpus reaches every route, unrouted records and a final route's stop */
+        for (size_t i = 0; i < NBATCH_ROUTES; i++)
+            if (!model_matched[i])
+                fail_msg("no record matches route %zu", i);
+        assert_true(model_unrouted > 0);
+
+        /* one at a time */
+        fixture fs;
+        load_ok(&fs, yaml, unrouted);
+        corpus_parse(&c, 2);
+        routed *single = calloc(n, sizeof *single);
+        for (size_t i = 0; i < n; i++) {
+            lr_route_target t[OUT_COUNT];
+            size_t k = lr_routes_dispatch(fs.routes, c.rec[i], t, OUT_COUNT);
+            routed_take(&single[i], c.rec[i], t, k);
+        }
+        routed_compare(want, single, n, unrouted >= 0 ? "one at a time (unrouted output)" : "one at a time",
+                       &c);
+        check_counters(fs.routes, model_matched, model_unrouted, "one at a time");
+        corpus_unref(&c);
+        unload(&fs);
+
+        static const size_t sizes[] = {1, 7, LR_ROUTES_BATCH};
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            fixture fb;
+            load_ok(&fb, yaml, unrouted);
+            corpus_parse(&c, 2);
+            routed *batch = calloc(n, sizeof *batch);
+            lr_route_target t[LR_ROUTES_BATCH * OUT_COUNT];
+            size_t counts[LR_ROUTES_BATCH];
+            for (size_t first = 0; first < n; first += sizes[s]) {
+                size_t m = n - first < sizes[s] ? n - first : sizes[s];
+                for (size_t i = 0; i < LR_ROUTES_BATCH; i++)
+                    counts[i] = 999; /* every one of the batch's counts must be written */
+                lr_routes_dispatch_batch(fb.routes, &c.rec[first], m, t, OUT_COUNT, counts);
+                for (size_t i = 0; i < m; i++) {
+                    assert_true(counts[i] <= OUT_COUNT);
+                    routed_take(&batch[first + i], c.rec[first + i], t + i * OUT_COUNT, counts[i]);
+                }
+            }
+            char what[96];
+            snprintf(what, sizeof what, "batches of %zu%s", sizes[s],
+                     unrouted >= 0 ? " (unrouted output)" : "");
+            routed_compare(want, batch, n, what, &c);
+            check_counters(fb.routes, model_matched, model_unrouted, what);
+            routed_free(batch, n);
+            free(batch);
+            corpus_unref(&c);
+            unload(&fb);
+        }
+        routed_free(single, n);
+        free(single);
+        routed_free(want, n);
+        free(want);
+    }
+    corpus_free(&c);
+    free(yaml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_view_json_equals_full_encoding),
         cmocka_unit_test(test_route_helpers_and_print),
         cmocka_unit_test(test_confd_files_in_order),
+        cmocka_unit_test(test_batch_dispatch_equals_single),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
