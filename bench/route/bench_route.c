@@ -22,14 +22,18 @@
  *                 into a batch, each full batch dispatched at once; the
  *                 whole pass is timed, and what it takes more than
  *                 parse_encode is what routing adds to the parse cost
- *                 (added_ns, pct_added_to_parse_encode)
+ *                 (added_ns, pct_added_to_parse_encode: fastest passes;
+ *                 paired_added_ns: the median over rounds of the difference
+ *                 between the two passes of one round, which run back to
+ *                 back; paired_pct_added: that over the fastest parse_encode)
  *   parse_encode_route_each  the same with each record dispatched alone
  *                 as soon as it is parsed (lr_routes_dispatch): what
  *                 batching saves
  * Batches hold LR_ROUTES_BATCH records (--batch N for fewer). --only MODE
  * runs passes of one kind alone (for a profiler); its figures then stand
  * alone.
- * Each figure is the fastest pass of its kind (the machine is shared);
+ * Each figure is the fastest pass of its kind (the machine is shared),
+ * except the paired ones;
  * routing is reported in ns per record and as a percentage of parse_encode
  * and of parse alone. Prints `key=value` lines. A --routes FILE holding one
  * route gives that route's own cost (docs/routes.md, "Performance", has
@@ -38,6 +42,7 @@
  * Threading: single-threaded by design: the figures are per core.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,7 @@
 
 #include "config/config.h"
 #include "parse/parse.h"
+#include "record/source_names.h"
 #include "route/routes.h"
 
 static const char *const outputs[] = {"datadog", "es", "archive", "bots", "secops", NULL};
@@ -169,7 +175,7 @@ static void emit(lr_record *rec, void *arg)
     sink *s = arg;
     s->records++;
     /* what the pipeline does for every record, whatever is measured */
-    lr_record_set_source(rec, s->source);
+    lr_record_set_source_name(rec, s->source);
     if (s->m >= M_ENCODE)
         lr_record_encode_json(rec);
     if (s->m == M_EACH) {
@@ -185,6 +191,19 @@ static void emit(lr_record *rec, void *arg)
     s->batch[s->nbatch++] = rec;
     if (s->nbatch == s->batch_size)
         route_batch(s);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v. */
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static char *load(const char *path, size_t *len)
@@ -275,6 +294,7 @@ int main(int argc, char **argv)
     }
     if (!source)
         source = fmt == LR_FORMAT_WAF_JSON ? "c83_waf" : "c83";
+    source = lr_source_name(source); /* as the pipeline names its records' sources */
 
     lr_errors errs;
     lr_errors_init(&errs);
@@ -299,6 +319,10 @@ int main(int argc, char **argv)
     double tc = timer_cost();
     double best[M_COUNT] = {0};
     uint64_t lines = 0, records = 0, targets = 0, rounds = 0;
+    /* every pass's time, by round: passes of one round run back to back, so
+     * their differences hold less of the machine's noise than two bests */
+    size_t cap_rounds = 64;
+    double(*per_round)[M_COUNT] = calloc(cap_rounds, sizeof *per_round);
     double c0 = cpu_now();
     do {
         for (int m = M_PARSE; m < M_COUNT; m++) {
@@ -315,9 +339,18 @@ int main(int argc, char **argv)
             }
             if (!rounds || t < best[m])
                 best[m] = t;
+            if (per_round)
+                per_round[rounds][m] = t;
             records = s.records;
         }
         rounds++;
+        if (per_round && rounds == cap_rounds) {
+            cap_rounds *= 2;
+            double(*grown)[M_COUNT] = realloc(per_round, cap_rounds * sizeof *per_round);
+            if (!grown)
+                free(per_round);
+            per_round = grown;
+        }
     } while (cpu_now() - c0 < seconds || rounds < 3);
 
     double ns[M_COUNT];
@@ -334,12 +367,24 @@ int main(int argc, char **argv)
            (double)targets / (double)records);
     for (int m = M_INLINE; m <= M_EACH; m++) {
         double added = ns[m] - ns[M_ENCODE];
+        /* the median of this pass minus the parse_encode pass of its round */
+        double paired = NAN;
+        if (per_round && !only) {
+            double *d = malloc(rounds * sizeof *d);
+            for (uint64_t r = 0; d && r < rounds; r++)
+                d[r] = per_round[r][m] - per_round[r][M_ENCODE];
+            if (d)
+                paired = median(d, rounds) * 1e9 / (double)records;
+            free(d);
+        }
         printf("bench=%s format=%s records=%llu passes=%llu batch=%zu ns_per_record=%.1f added_ns=%.1f "
-               "pct_added_to_parse_encode=%.1f added_to_held_ns=%.1f\n",
+               "pct_added_to_parse_encode=%.1f added_to_held_ns=%.1f paired_added_ns=%.1f "
+               "paired_pct_added=%.1f\n",
                names[m], format, (unsigned long long)records, (unsigned long long)rounds,
                m == M_EACH ? (size_t)1 : batch_size, ns[m], added, 100.0 * added / ns[M_ENCODE],
-               ns[m] - ns[M_HELD]);
+               ns[m] - ns[M_HELD], paired, 100.0 * paired / ns[M_ENCODE]);
     }
+    free(per_round);
     /* three passes per round route records (M_ROUTE, M_INLINE, M_EACH) */
     for (size_t i = 0; i < lr_routes_count(routes); i++)
         printf("route=%s matched_per_pass=%llu\n", lr_routes_name(routes, i),

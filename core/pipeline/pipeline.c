@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pipeline/pipeline_internal.h"
+#include "record/source_names.h"
 
 typedef struct msg_tracker {
     atomic_uint remaining; /* records of this message not yet finished */
@@ -31,6 +32,8 @@ struct lr_pipeline {
     lr_route_target *targets; /* LR_ROUTES_BATCH rows of nqueues + 1 */
     size_t counts[LR_ROUTES_BATCH];
     lr_record **emitted; /* records of the message being submitted */
+    /* the last source seen, as given and as lr_source_name's copy */
+    const char *source_given, *source_name;
     size_t nemitted, cap_emitted;
     lr_parse_stats stats;
     uint64_t messages, records;
@@ -98,6 +101,17 @@ static void record_done(lr_record *rec, void *origin)
     atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_relaxed);
 }
 
+/* lr_source_name(source), looked up again only when the input's string
+ * changes (its pointer, or its text: an input may reuse its buffer). */
+static const char *source_name(lr_pipeline *p, const char *source)
+{
+    if (source != p->source_given || strcmp(source, p->source_name) != 0) {
+        p->source_name = lr_source_name(source);
+        p->source_given = source;
+    }
+    return p->source_name;
+}
+
 void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *opt, const char *msg,
                         size_t len, const lr_msg_meta *meta, lr_msg_done_fn done, void *origin)
 {
@@ -127,7 +141,7 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
         lr_record *rec = p->emitted[i];
         if (meta) {
             if (meta->source)
-                lr_record_set_source(rec, meta->source);
+                lr_record_set_source_name(rec, source_name(p, meta->source));
             rec->ev.partition = meta->partition;
             rec->ev.offset = meta->offset;
             if (meta->key)

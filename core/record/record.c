@@ -192,6 +192,11 @@ void lr_record_set_source(lr_record *rec, const char *source)
     rec->ev.source = lr_arena_memdup(&rec->arena, source, strlen(source));
 }
 
+void lr_record_set_source_name(lr_record *rec, const char *name)
+{
+    rec->ev.source = name;
+}
+
 void lr_record_set_key(lr_record *rec, const void *key, size_t key_len)
 {
     if (!key) {

@@ -130,6 +130,9 @@ lr_buf *lr_record_scratch(void);
 
 /* Record metadata setters (strings are copied into the arena). */
 void lr_record_set_source(lr_record *rec, const char *source);
+/* The same without a copy: `name` is lr_source_name's (source_names.h),
+ * which outlives every record. */
+void lr_record_set_source_name(lr_record *rec, const char *name);
 void lr_record_set_key(lr_record *rec, const void *key, size_t key_len);
 
 /* Value helpers for builders. */

@@ -79,8 +79,10 @@ static inline __attribute__((always_inline)) bool lr_str_eq_flat(const char *s, 
 {
     bool same_len = slen == n;
     /* lengths differ: compare the literal with itself, so only bytes that
-     * exist are read, and let the length decide */
-    const char *read = same_len ? s : lit;
+     * exist are read, and let the length decide. Selected with a mask:
+     * compilers turn `same_len ? s : lit` into the very branch this avoids. */
+    uintptr_t mask = (uintptr_t)0 - (uintptr_t)same_len;
+    const char *read = (const char *)(((uintptr_t)s & mask) | ((uintptr_t)lit & ~mask));
     return same_len & lr_bytes_eq_flat(read, lit, n);
 }
 

@@ -39,13 +39,13 @@ typedef struct lr_expr_root {
     const lr_value *fields;
     const lr_member *members; /* the root's members (none when it is not an object) */
     uint32_t n;
-    unsigned layout; /* a cheap signature of the root's layout, which picks the hints */
     bool unique_keys;
     /* The parser's index of known keys (lr_record's key_slots), or NULL:
      * a field with a known name is then taken by its slot. */
     const uint8_t *key_slots;
 } lr_expr_root;
-/* Layout signatures: the member count and the length of the third key tell
+/* Layout signatures (worked out only when a field is searched for, not
+ * taken by its slot): the member count and the length of the third key tell
  * a parser's layouts apart (cdn_access's six land in five of the eight). */
 #define LR_EXPR_LAYOUTS 8
 static inline void lr_expr_root_init(lr_expr_root *root, const lr_value *fields, bool unique_keys,
@@ -55,7 +55,6 @@ static inline void lr_expr_root_init(lr_expr_root *root, const lr_value *fields,
     if (fields && fields->kind == LR_VAL_OBJECT) {
         root->members = fields->u.members;
         root->n = fields->len;
-        root->layout = (fields->len + (fields->len > 2 ? root->members[2].key_len : 0)) % LR_EXPR_LAYOUTS;
     }
 }
 bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root);

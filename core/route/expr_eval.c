@@ -313,26 +313,20 @@ static eval_tls *tls_get(void)
 /* The test's field, a key of the root object; the first member with that
  * key wins, as in lr_path_get. A parser's records put their keys in a few
  * fixed orders, so the slots where the key was found in records of this
- * layout (r->layout) are tried first: the one a search found last, then the
- * one before (a hit there is not promoted, so two layouts sharing a
- * signature do not evict each other). That shortcut is only exact when no
- * earlier member has the same key, so it is taken only when the root's keys
- * are distinct (r->unique_keys, from lr_record's fields_unique_keys: true
- * for cdn_access, raw and parse-error records; JSON input can repeat keys).
- * Comparing key pointers would need no flag but is not safe: arenas are
- * reused, so a JSON record may hold a key at the very address a parser's
- * static key had, with a duplicate of it before. */
-static inline __attribute__((always_inline)) const lr_value *top_get(const lr_expr_root *r, const test *t)
+ * layout (a signature of the root, see LR_EXPR_LAYOUTS) are tried first: the one a search found last, then
+ * the one before (a hit there is not promoted, so two layouts sharing a signature do not evict each other).
+ * That shortcut is only exact when no earlier member has the same key, so it is taken only when the root's
+ * keys are distinct (r->unique_keys, from lr_record's fields_unique_keys: true for cdn_access, raw and
+ * parse-error records; JSON input can repeat keys). Comparing key pointers would need no flag but is not
+ * safe: arenas are reused, so a JSON record may hold a key at the very address a parser's static key had,
+ * with a duplicate of it before. */
+static __attribute__((noinline)) const lr_value *top_search(const lr_expr_root *r, const test *t)
 {
-    if (r->key_slots && t->known >= 0) {
-        /* the parser indexed this key: its slot, or absent */
-        unsigned slot = r->key_slots[t->known];
-        return slot ? &r->members[slot - 1].value : NULL;
-    }
     const char *k = t->key;
     uint32_t n = t->key_len;
     const lr_member *m = r->members;
-    atomic_ushort *hint = (atomic_ushort *)&t->hints[r->layout];
+    unsigned layout = (r->n + (r->n > 2 ? r->members[2].key_len : 0)) % LR_EXPR_LAYOUTS;
+    atomic_ushort *hint = (atomic_ushort *)&t->hints[layout];
     unsigned h = 0;
     if (r->unique_keys) {
         h = atomic_load_explicit(hint, memory_order_relaxed);
@@ -351,6 +345,16 @@ static inline __attribute__((always_inline)) const lr_value *top_get(const lr_ex
         }
     }
     return NULL;
+}
+
+/* The parser indexed the key: its slot, or absent. Else top_search. */
+static inline __attribute__((always_inline)) const lr_value *top_get(const lr_expr_root *r, const test *t)
+{
+    if (r->key_slots && t->known >= 0) {
+        unsigned slot = r->key_slots[t->known];
+        return slot ? &r->members[slot - 1].value : NULL;
+    }
+    return top_search(r, t);
 }
 
 static inline __attribute__((always_inline)) const lr_value *left_value(const test *t, const lr_expr_root *r)
@@ -502,6 +506,19 @@ INLINE bool str_eq_holds(const test *t, const lr_value *v)
     return lr_expr_compare(v, &t->ro->lit, (lr_cmp)op);
 }
 
+INLINE bool in_holds(const test *t, const lr_value *v)
+{
+    if (!v)
+        return false;
+    if (t->kind == T_IN_INT && v->kind == LR_VAL_INT && t->nlist <= FLAT_LIST_MAX) {
+        bool any = false;
+        for (size_t i = 0; i < t->nlist; i++)
+            any |= v->u.i == t->list[i].u.i;
+        return any;
+    }
+    return in_list(t, v);
+}
+
 INLINE bool match_holds(const lr_expr *e, const test *t, const lr_value *v)
 {
     if (!v)
@@ -539,10 +556,8 @@ INLINE bool run_test(const lr_expr *e, const test *t, const lr_expr_root *root)
         return str_eq_holds(t, left_value(t, root));
     case T_IN_STR:
     case T_IN_INT:
-    case T_IN: {
-        const lr_value *v = left_value(t, root);
-        return v && in_list(t, v);
-    }
+    case T_IN:
+        return in_holds(t, left_value(t, root));
     case T_MATCH:
         return match_holds(e, t, left_value(t, root));
     default:
@@ -596,6 +611,11 @@ static uint64_t run_test_batch(const lr_expr *e, const test *t, const lr_expr_ro
         break;
     case T_MATCH:
         FOR_EACH_BIT(i, active, holds |= (uint64_t)match_holds(e, t, left_value(t, &roots[i])) << i;)
+        break;
+    case T_IN_INT:
+    case T_IN_STR:
+    case T_IN:
+        FOR_EACH_BIT(i, active, holds |= (uint64_t)in_holds(t, left_value(t, &roots[i])) << i;)
         break;
     default:
         FOR_EACH_BIT(i, active, holds |= (uint64_t)run_test(e, t, &roots[i]) << i;)

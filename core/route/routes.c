@@ -455,10 +455,23 @@ void lr_routes_dispatch_batch(const lr_routes *r, lr_record *const *recs, size_t
         uint64_t hit = open;
         /* conditions always read the record as parsed, never another route's view */
         if (rt->nfrom) {
+            /* Records of one batch nearly all share a source and a format,
+             * whose names are then the same pointers (lr_source_name, the
+             * parsers' constants): the names are compared once. Two live
+             * records never hold different names at one address. */
+            const char *seen_source = NULL, *seen_format = NULL;
+            bool seen = false, seen_hit = false;
             hit = 0;
             for (uint64_t b = open; b; b &= b - 1) {
                 unsigned i = (unsigned)__builtin_ctzll(b);
-                hit |= (uint64_t)from_matches(rt, &recs[i]->ev) << i;
+                const lr_event *ev = &recs[i]->ev;
+                if (!seen || ev->source != seen_source || ev->format != seen_format) {
+                    seen_hit = from_matches(rt, ev);
+                    seen_source = ev->source;
+                    seen_format = ev->format;
+                    seen = true;
+                }
+                hit |= (uint64_t)seen_hit << i;
             }
         }
         if (hit && rt->when) {
