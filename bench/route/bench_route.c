@@ -29,7 +29,9 @@
  *   parse_encode_route_each  the same with each record dispatched alone
  *                 as soon as it is parsed (lr_routes_dispatch): what
  *                 batching saves
- * Batches hold LR_ROUTES_BATCH records (--batch N for fewer). --only MODE
+ * Batches end as the pipeline's do: at LR_ROUTES_BATCH records (--batch N
+ * for fewer) or LR_ROUTES_BATCH_BYTES of records (--batch-bytes N; 0: no
+ * such bound); `mean_batch` tells how many records they held. --only MODE
  * runs passes of one kind alone (for a profiler); its figures then stand
  * alone.
  * Each figure is the fastest pass of its kind (the machine is shared),
@@ -42,6 +44,7 @@
  * Threading: single-threaded by design: the figures are per core.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +108,10 @@ typedef struct sink {
     const lr_routes *routes;
     uint64_t records;
     uint64_t targets_total;
+    uint64_t batches;
     lr_record *batch[LR_ROUTES_BATCH]; /* M_ROUTE, M_INLINE: parsed, waiting to be routed */
     size_t nbatch, batch_size;
+    size_t batch_bytes, batch_bytes_max; /* lr_record_bytes of the batch, and the pipeline's bound */
     lr_route_target targets[LR_ROUTES_BATCH * NOUT];
     size_t counts[LR_ROUTES_BATCH];
     double route_s; /* time inside dispatch */
@@ -151,6 +156,8 @@ static double timer_cost(void)
 
 static void route_batch(sink *s)
 {
+    s->batches++;
+    s->batch_bytes = 0;
     if (s->m == M_HELD) {
         for (size_t i = 0; i < s->nbatch; i++)
             lr_record_unref(s->batch[i]);
@@ -189,7 +196,8 @@ static void emit(lr_record *rec, void *arg)
         return;
     }
     s->batch[s->nbatch++] = rec;
-    if (s->nbatch == s->batch_size)
+    s->batch_bytes += lr_record_bytes(rec);
+    if (s->nbatch == s->batch_size || s->batch_bytes >= s->batch_bytes_max)
         route_batch(s);
 }
 
@@ -255,7 +263,7 @@ int main(int argc, char **argv)
 {
     const char *format = "cdn_access", *path = NULL, *routes_file = NULL, *source = NULL;
     double seconds = 3.0;
-    size_t batch_size = LR_ROUTES_BATCH;
+    size_t batch_size = LR_ROUTES_BATCH, batch_bytes_max = LR_ROUTES_BATCH_BYTES;
     const char *only = NULL; /* for profiling: passes of that kind alone */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc)
@@ -270,11 +278,13 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
             batch_size = (size_t)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--batch-bytes") && i + 1 < argc)
+            batch_bytes_max = (size_t)atol(argv[++i]);
         else if (argv[i][0] != '-' && !path)
             path = argv[i];
         else {
             fprintf(stderr, "usage: bench_route [--format F] [--seconds S] [--routes FILE] [--source TOPIC] "
-                            "[--batch N] [--only MODE] FILE\n");
+                            "[--batch N] [--batch-bytes N] [--only MODE] FILE\n");
             return 2;
         }
     }
@@ -288,6 +298,8 @@ int main(int argc, char **argv)
                 "bench_route: built-in routes exist for cdn_access and waf_json; give --routes FILE\n");
         return 2;
     }
+    if (batch_bytes_max == 0)
+        batch_bytes_max = SIZE_MAX;
     if (batch_size < 1 || batch_size > LR_ROUTES_BATCH) {
         fprintf(stderr, "bench_route: --batch takes 1..%d\n", LR_ROUTES_BATCH);
         return 2;
@@ -319,6 +331,7 @@ int main(int argc, char **argv)
     double tc = timer_cost();
     double best[M_COUNT] = {0};
     uint64_t lines = 0, records = 0, targets = 0, rounds = 0;
+    double mean_batch = 0;
     /* every pass's time, by round: passes of one round run back to back, so
      * their differences hold less of the machine's noise than two bests */
     size_t cap_rounds = 64;
@@ -328,7 +341,11 @@ int main(int argc, char **argv)
         for (int m = M_PARSE; m < M_COUNT; m++) {
             if (only && strcmp(only, names[m]))
                 continue;
-            sink s = {.m = (mode)m, .source = source, .routes = routes, .batch_size = batch_size};
+            sink s = {.m = (mode)m,
+                      .source = source,
+                      .routes = routes,
+                      .batch_size = batch_size,
+                      .batch_bytes_max = batch_bytes_max};
             lines = 0;
             double t = run_pass((lr_format)fmt, data, len, &s, &lines);
             if (s.nbatch)
@@ -336,6 +353,7 @@ int main(int argc, char **argv)
             if (m == M_ROUTE) {
                 t = s.route_s - tc * (double)s.timed_batches;
                 targets = s.targets_total;
+                mean_batch = (double)s.records / (double)(s.batches ? s.batches : 1);
             }
             if (!rounds || t < best[m])
                 best[m] = t;
@@ -360,10 +378,10 @@ int main(int argc, char **argv)
         printf("bench=%s format=%s lines=%llu records=%llu passes=%llu ns_per_record=%.1f\n", names[m],
                format, (unsigned long long)lines, (unsigned long long)records, (unsigned long long)rounds,
                ns[m]);
-    printf("bench=routing format=%s routes=%zu records=%llu passes=%llu ns_per_record=%.1f "
+    printf("bench=routing format=%s routes=%zu records=%llu passes=%llu mean_batch=%.1f ns_per_record=%.1f "
            "pct_of_parse_encode=%.1f pct_of_parse=%.1f targets_per_record=%.2f\n",
            format, lr_routes_count(routes), (unsigned long long)records, (unsigned long long)rounds,
-           ns[M_ROUTE], 100.0 * ns[M_ROUTE] / ns[M_ENCODE], 100.0 * ns[M_ROUTE] / ns[M_PARSE],
+           mean_batch, ns[M_ROUTE], 100.0 * ns[M_ROUTE] / ns[M_ENCODE], 100.0 * ns[M_ROUTE] / ns[M_PARSE],
            (double)targets / (double)records);
     for (int m = M_INLINE; m <= M_EACH; m++) {
         double added = ns[m] - ns[M_ENCODE];

@@ -1,8 +1,8 @@
 /*
  * pipeline.c: parse -> route -> enqueue, and the per-message completion
  * count that turns "every output finished every record of this message"
- * into one done() call for the input. Parsed records wait in a batch of up
- * to LR_ROUTES_BATCH and are routed together (lr_routes_dispatch_batch
+ * into one done() call for the input. Parsed records wait in a batch (up to
+ * LR_ROUTES_BATCH records or LR_ROUTES_BATCH_BYTES) and are routed together (lr_routes_dispatch_batch
  * evaluates each condition over the whole batch, several times cheaper per
  * record than one record at a time); the input flushes the batch whenever it
  * has nothing more at hand.
@@ -29,6 +29,7 @@ struct lr_pipeline {
     size_t nqueues;
     lr_record *batch[LR_ROUTES_BATCH]; /* parsed, waiting to be routed */
     size_t nbatch;
+    size_t batch_bytes;       /* lr_record_bytes of the batch's records */
     lr_route_target *targets; /* LR_ROUTES_BATCH rows of nqueues + 1 */
     size_t counts[LR_ROUTES_BATCH];
     lr_record **emitted; /* records of the message being submitted */
@@ -152,7 +153,8 @@ void lr_pipeline_submit(lr_pipeline *p, lr_format fmt, const lr_parse_options *o
         rec->origin = t;
         lr_record_hold(rec, 1); /* routing guard: done cannot fire while we still push */
         p->batch[p->nbatch++] = rec;
-        if (p->nbatch == LR_ROUTES_BATCH)
+        p->batch_bytes += lr_record_bytes(rec);
+        if (p->nbatch == LR_ROUTES_BATCH || p->batch_bytes >= LR_ROUTES_BATCH_BYTES)
             lr_pipeline_flush(p);
     }
 }
@@ -173,6 +175,7 @@ void lr_pipeline_flush(lr_pipeline *p)
         lr_record_unref(rec);
     }
     p->nbatch = 0;
+    p->batch_bytes = 0;
 }
 
 size_t lr_pipeline_pending(const lr_pipeline *p)

@@ -103,6 +103,13 @@ void lr_record_unref(lr_record *rec);
 void lr_record_hold(lr_record *rec, unsigned n);
 void lr_record_finish(lr_record *rec);
 
+/* The memory the record's contents take (raw copy, fields, JSON, and what
+ * routing added): its header and what its arena handed out. */
+static inline size_t lr_record_bytes(const lr_record *rec)
+{
+    return sizeof *rec + rec->arena.used;
+}
+
 /* Arena memory owned by the record. */
 void *lr_record_alloc(lr_record *rec, size_t n);
 /* NUL-terminated arena copy of s[0..n). */

@@ -53,6 +53,11 @@ size_t lr_routes_dispatch(const lr_routes *r, lr_record *rec, lr_route_target *t
  * them, exactly those lr_routes_dispatch would give it. Cheaper per record:
  * each condition runs over the whole batch (expr.h, lr_expr_eval_batch). */
 #define LR_ROUTES_BATCH 64
+/* A batch also ends once its records take this much memory
+ * (lr_record_bytes): every condition reads every record of the batch, which
+ * should stay in the core's nearer caches. Access-log records (about 1.7 KB)
+ * fill LR_ROUTES_BATCH first; WAF records (several KB) end batches of 15-20. */
+#define LR_ROUTES_BATCH_BYTES (128 * 1024)
 void lr_routes_dispatch_batch(const lr_routes *r, lr_record *const *recs, size_t n, lr_route_target *targets,
                               size_t max_targets, size_t *counts);
 
