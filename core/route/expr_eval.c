@@ -591,9 +591,77 @@ bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root)
 /* One test on every record of `active`: bit i set when it holds for
  * roots[i]. The kind is decided once for the batch, so the loop over the
  * records is the kind's own code. */
-static uint64_t run_test_batch(const lr_expr *e, const test *t, const lr_expr_root *roots, uint64_t active)
+/* The common case of a batch of access-log records: the test reads a known
+ * key and every record has the parser's key index. The test's operands are
+ * held in locals and each kind has its own short loop; whatever is unusual
+ * (the field absent or of another type) takes the general functions. */
+static uint64_t run_slotted_batch(const lr_expr *e, const test *t, const lr_expr_root *roots, uint64_t active)
+{
+    const unsigned known = (unsigned)t->known;
+    uint64_t holds = 0;
+/* v: the record's value for the key, or NULL */
+#define SLOTTED_VALUE(i)                                                                                     \
+    const lr_expr_root *r_ = &roots[i];                                                                      \
+    unsigned slot_ = r_->key_slots[known];                                                                   \
+    const lr_value *v = slot_ ? &r_->members[slot_ - 1].value : NULL;
+    switch (t->kind) {
+    case T_EXISTS:
+        FOR_EACH_BIT(i, active, {
+            unsigned slot = roots[i].key_slots[known];
+            holds |= (uint64_t)(slot != 0) << i;
+        })
+        return holds;
+    case T_INT: {
+        const int64_t lit = t->lit.u.i;
+        const unsigned outcomes = t->outcomes;
+        FOR_EACH_BIT(i, active, {
+            SLOTTED_VALUE(i)
+            bool h = v && v->kind == LR_VAL_INT ? outcomes >> ((v->u.i > lit) - (v->u.i < lit) + 1) & 1
+                                                : int_holds(t, v);
+            holds |= (uint64_t)h << i;
+        })
+        return holds;
+    }
+    case T_FLOAT:
+        FOR_EACH_BIT(i, active, {
+            SLOTTED_VALUE(i)
+            holds |= (uint64_t)float_holds(t, v) << i;
+        })
+        return holds;
+    case T_STR_EQ: {
+        const char *lit = t->lit.u.s;
+        const uint32_t lit_len = t->lit.len;
+        const bool eq_op = t->op == OP_EQ;
+        FOR_EACH_BIT(i, active, {
+            SLOTTED_VALUE(i)
+            bool h = v && v->kind == LR_VAL_STRING ? lr_str_eq_flat(v->u.s, v->len, lit, lit_len) == eq_op
+                                                   : str_eq_holds(t, v);
+            holds |= (uint64_t)h << i;
+        })
+        return holds;
+    }
+    case T_MATCH:
+        FOR_EACH_BIT(i, active, {
+            SLOTTED_VALUE(i)
+            holds |= (uint64_t)match_holds(e, t, v) << i;
+        })
+        return holds;
+    default: /* T_IN_INT, T_IN_STR, T_IN */
+        FOR_EACH_BIT(i, active, {
+            SLOTTED_VALUE(i)
+            holds |= (uint64_t)in_holds(t, v) << i;
+        })
+        return holds;
+    }
+#undef SLOTTED_VALUE
+}
+
+static uint64_t run_test_batch(const lr_expr *e, const test *t, const lr_expr_root *roots, uint64_t active,
+                               bool slotted)
 {
     uint64_t holds = 0;
+    if (slotted && t->top && t->known >= 0 && t->kind != T_CMP)
+        return run_slotted_batch(e, t, roots, active);
     switch (t->kind) {
     case T_CONST:
         return t->value ? active : 0;
@@ -637,6 +705,8 @@ uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_
      * so when test k runs, every test that can jump to it has run. */
     uint64_t arrive[LR_EXPR_BATCH_TESTS];
     uint64_t reached = 1, yes = 0;
+    bool slotted = true; /* every record has the parser's key index */
+    FOR_EACH_BIT(i, active, slotted &= roots[i].key_slots != NULL;)
     arrive[0] = active;
     for (size_t k = 0; k < e->nprog; k++) {
         if (!(reached >> k & 1))
@@ -645,7 +715,7 @@ uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_
         if (!here)
             continue;
         const test *t = &e->prog[k];
-        uint64_t holds = run_test_batch(e, t, roots, here);
+        uint64_t holds = run_test_batch(e, t, roots, here, slotted);
         uint64_t to[2] = {holds, here & ~holds}; /* on_true, on_false */
         int32_t next[2] = {t->on_true, t->on_false};
         for (int w = 0; w < 2; w++) {
