@@ -64,11 +64,15 @@ bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root);
  * record, at a lower cost per record: each test of the condition runs on
  * every record that reaches it before the next test runs, so a test's code
  * and data stay in cache and how records branch between tests costs no
- * mispredicted jumps. Conditions longer than LR_EXPR_BATCH_TESTS tests are
+ * mispredicted jumps. `indexed` is lr_expr_roots_indexed of the roots (bit
+ * i: roots[i] has a key index), worked out once for all the conditions a
+ * batch goes through. Conditions longer than LR_EXPR_BATCH_TESTS tests are
  * evaluated record by record. */
 #define LR_EXPR_BATCH 64
 #define LR_EXPR_BATCH_TESTS 64
-uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_t active);
+uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_t active, uint64_t indexed);
+/* Bit i set when roots[i] has the parser's key index (key_slots), i < n <= 64. */
+uint64_t lr_expr_roots_indexed(const lr_expr_root *roots, size_t n);
 void lr_expr_free(lr_expr *e);
 
 /* The source text the expression was compiled from. */

@@ -692,7 +692,15 @@ static uint64_t run_test_batch(const lr_expr *e, const test *t, const lr_expr_ro
     return holds;
 }
 
-uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_t active)
+uint64_t lr_expr_roots_indexed(const lr_expr_root *roots, size_t n)
+{
+    uint64_t indexed = 0;
+    for (size_t i = 0; i < n; i++)
+        indexed |= (uint64_t)(roots[i].key_slots != NULL) << i;
+    return indexed;
+}
+
+uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_t active, uint64_t indexed)
 {
     if (e->nprog > LR_EXPR_BATCH_TESTS) {
         /* a very long condition: record by record (its arrival sets would not fit on the stack) */
@@ -705,8 +713,7 @@ uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_
      * so when test k runs, every test that can jump to it has run. */
     uint64_t arrive[LR_EXPR_BATCH_TESTS];
     uint64_t reached = 1, yes = 0;
-    bool slotted = true; /* every record has the parser's key index */
-    FOR_EACH_BIT(i, active, slotted &= roots[i].key_slots != NULL;)
+    bool slotted = (active & ~indexed) == 0; /* every record has the parser's key index */
     arrive[0] = active;
     for (size_t k = 0; k < e->nprog; k++) {
         if (!(reached >> k & 1))

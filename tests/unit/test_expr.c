@@ -233,7 +233,8 @@ static void check_batch(const lr_expr *e, const lr_expr_root *subject, bool want
             const uint64_t variants[] = {masks[m], masks[m] | 1ull << pos, masks[m] & ~(1ull << pos)};
             for (size_t v = 0; v < 3; v++) {
                 uint64_t active = variants[v];
-                uint64_t got = lr_expr_eval_batch(e, roots, active);
+                uint64_t got =
+                    lr_expr_eval_batch(e, roots, active, lr_expr_roots_indexed(roots, LR_EXPR_BATCH));
                 if (got != (single & active))
                     fail_msg(
                         "%s: record under test at bit %u, active %016llx: batch %016llx, one by one %016llx "
@@ -245,7 +246,7 @@ static void check_batch(const lr_expr *e, const lr_expr_root *subject, bool want
     }
     for (unsigned j = 0; j < LR_EXPR_BATCH; j++)
         roots[j] = *subject;
-    uint64_t got = lr_expr_eval_batch(e, roots, ~0ull);
+    uint64_t got = lr_expr_eval_batch(e, roots, ~0ull, lr_expr_roots_indexed(roots, LR_EXPR_BATCH));
     if (got != (want ? ~0ull : 0))
         fail_msg("%s: 64 copies of the record: batch %016llx, one by one %d", lr_expr_text(e),
                  (unsigned long long)got, want);
@@ -1232,7 +1233,8 @@ static void diff_one(const char *cond, const lr_expr_root *pool, size_t npool, d
         const uint64_t masks[] = {~0ull,      rnd(),          rnd() & rnd(),    rnd() | rnd(),
                                   1ull << 63, 1ull << 63 | 1, 1ull << pick(64), ~0ull >> 1};
         for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
-            uint64_t got = lr_expr_eval_batch(e, roots, masks[m]);
+            uint64_t got =
+                lr_expr_eval_batch(e, roots, masks[m], lr_expr_roots_indexed(roots, LR_EXPR_BATCH));
             uint64_t want = single & masks[m];
             if (got != want) {
                 uint64_t diff = got ^ want;
