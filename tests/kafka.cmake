@@ -17,5 +17,6 @@ logrelay_script_test(kafka.group_failover ${CMAKE_CURRENT_SOURCE_DIR}/kafka/grou
 logrelay_script_test(kafka.mtls ${CMAKE_CURRENT_SOURCE_DIR}/kafka/mtls.sh)
 logrelay_script_test(kafka.sink_down ${CMAKE_CURRENT_SOURCE_DIR}/kafka/sink_down.sh)
 logrelay_script_test(kafka.demo ${CMAKE_CURRENT_SOURCE_DIR}/kafka/demo.sh)
+logrelay_script_test(kafka.trickle ${CMAKE_CURRENT_SOURCE_DIR}/kafka/trickle.sh)
 logrelay_script_test(kafka.group_failover_cooperative ${CMAKE_CURRENT_SOURCE_DIR}/kafka/group_failover.sh cooperative)
 logrelay_script_test(kafka.http_watermark ${CMAKE_CURRENT_SOURCE_DIR}/kafka/http_watermark.py)
