@@ -2,10 +2,10 @@
  * pipeline.c: parse -> route -> enqueue, and the per-message completion
  * count that turns "every output finished every record of this message"
  * into one done() call for the input. Parsed records wait in a batch (up to
- * LR_ROUTES_BATCH records or LR_ROUTES_BATCH_BYTES) and are routed together (lr_routes_dispatch_batch
- * evaluates each condition over the whole batch, several times cheaper per
- * record than one record at a time); the input flushes the batch whenever it
- * has nothing more at hand.
+ * LR_ROUTES_BATCH records or LR_ROUTES_BATCH_BYTES of them) and are routed
+ * together: lr_routes_dispatch_batch evaluates each condition over the whole
+ * batch, several times cheaper per record than one record at a time. The
+ * input flushes the batch whenever it has nothing more at hand.
  * Threading: submit on the input thread; record_done on any thread.
  */
 #include <stdatomic.h>

@@ -31,8 +31,8 @@ typedef struct lr_msg_meta {
 typedef void (*lr_msg_done_fn)(void *origin);
 
 /* Parse one message; its records join the batch waiting to be routed,
- * which is routed and enqueued when it is full (LR_ROUTES_BATCH records) or
- * flushed. `done(origin)` is called once when every record the message
+ * which is routed and enqueued when it is full (LR_ROUTES_BATCH records or
+ * LR_ROUTES_BATCH_BYTES) or flushed. `done(origin)` is called once when every record the message
  * produced is finished by every output it was routed to (as soon as the
  * batch is routed when no route takes it). Never blocks on outputs: callers
  * check lr_pipeline_congested and pause their input. */

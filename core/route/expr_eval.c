@@ -428,7 +428,7 @@ static inline bool double_holds(double a, double b, const test *t)
  * element a record's value equals, if any, changes from record to record. */
 #define FLAT_LIST_MAX 16
 
-static bool in_list(const test *t, const lr_value *v)
+static inline __attribute__((always_inline)) bool in_list(const test *t, const lr_value *v)
 {
     const lr_value *list = t->list;
     bool flat = t->nlist <= FLAT_LIST_MAX;
@@ -508,15 +508,7 @@ INLINE bool str_eq_holds(const test *t, const lr_value *v)
 
 INLINE bool in_holds(const test *t, const lr_value *v)
 {
-    if (!v)
-        return false;
-    if (t->kind == T_IN_INT && v->kind == LR_VAL_INT && t->nlist <= FLAT_LIST_MAX) {
-        bool any = false;
-        for (size_t i = 0; i < t->nlist; i++)
-            any |= v->u.i == t->list[i].u.i;
-        return any;
-    }
-    return in_list(t, v);
+    return v && in_list(t, v);
 }
 
 INLINE bool match_holds(const lr_expr *e, const test *t, const lr_value *v)
@@ -588,107 +580,58 @@ bool lr_expr_eval_root(const lr_expr *e, const lr_expr_root *root)
         BODY                                                                                                 \
     }
 
-/* One test on every record of `active`: bit i set when it holds for
- * roots[i]. The kind is decided once for the batch, so the loop over the
- * records is the kind's own code. */
-/* The common case of a batch of access-log records: the test reads a known
- * key and every record has the parser's key index. The test's operands are
- * held in locals and each kind has its own short loop; whatever is unusual
- * (the field absent or of another type) takes the general functions. */
-static uint64_t run_slotted_batch(const lr_expr *e, const test *t, const lr_expr_root *roots, uint64_t active)
-{
-    const unsigned known = (unsigned)t->known;
-    uint64_t holds = 0;
-/* v: the record's value for the key, or NULL */
-#define SLOTTED_VALUE(i)                                                                                     \
-    const lr_expr_root *r_ = &roots[i];                                                                      \
-    unsigned slot_ = r_->key_slots[known];                                                                   \
-    const lr_value *v = slot_ ? &r_->members[slot_ - 1].value : NULL;
-    switch (t->kind) {
-    case T_EXISTS:
-        FOR_EACH_BIT(i, active, {
-            unsigned slot = roots[i].key_slots[known];
-            holds |= (uint64_t)(slot != 0) << i;
-        })
-        return holds;
-    case T_INT: {
-        const int64_t lit = t->lit.u.i;
-        const unsigned outcomes = t->outcomes;
-        FOR_EACH_BIT(i, active, {
-            SLOTTED_VALUE(i)
-            bool h = v && v->kind == LR_VAL_INT ? outcomes >> ((v->u.i > lit) - (v->u.i < lit) + 1) & 1
-                                                : int_holds(t, v);
-            holds |= (uint64_t)h << i;
-        })
-        return holds;
-    }
-    case T_FLOAT:
-        FOR_EACH_BIT(i, active, {
-            SLOTTED_VALUE(i)
-            holds |= (uint64_t)float_holds(t, v) << i;
-        })
-        return holds;
-    case T_STR_EQ: {
-        const char *lit = t->lit.u.s;
-        const uint32_t lit_len = t->lit.len;
-        const bool eq_op = t->op == OP_EQ;
-        FOR_EACH_BIT(i, active, {
-            SLOTTED_VALUE(i)
-            bool h = v && v->kind == LR_VAL_STRING ? lr_str_eq_flat(v->u.s, v->len, lit, lit_len) == eq_op
-                                                   : str_eq_holds(t, v);
-            holds |= (uint64_t)h << i;
-        })
-        return holds;
-    }
-    case T_MATCH:
-        FOR_EACH_BIT(i, active, {
-            SLOTTED_VALUE(i)
-            holds |= (uint64_t)match_holds(e, t, v) << i;
-        })
-        return holds;
-    default: /* T_IN_INT, T_IN_STR, T_IN */
-        FOR_EACH_BIT(i, active, {
-            SLOTTED_VALUE(i)
-            holds |= (uint64_t)in_holds(t, v) << i;
-        })
-        return holds;
-    }
-#undef SLOTTED_VALUE
-}
-
 static uint64_t run_test_batch(const lr_expr *e, const test *t, const lr_expr_root *roots, uint64_t active,
-                               bool slotted)
+                               bool indexed)
 {
+    /* The test reads a known key and every record has the parser's key
+     * index: the value is the slot's, the checks left_value makes being
+     * settled for the whole batch. */
+    const bool by_slot = indexed && t->top && t->known >= 0;
+    const unsigned known = by_slot ? (unsigned)t->known : 0;
     uint64_t holds = 0;
-    if (slotted && t->top && t->known >= 0 && t->kind != T_CMP)
-        return run_slotted_batch(e, t, roots, active);
+/* bit i of holds: HOLDS(v) on record i's value v (one loop for each way to
+ * find v, so the choice is not made per record) */
+#define EACH_RECORD(HOLDS)                                                                                   \
+    if (by_slot) {                                                                                           \
+        FOR_EACH_BIT(i, active, {                                                                            \
+            unsigned slot = roots[i].key_slots[known];                                                       \
+            const lr_value *v = slot ? &roots[i].members[slot - 1].value : NULL;                             \
+            holds |= (uint64_t)(HOLDS) << i;                                                                 \
+        })                                                                                                   \
+    } else {                                                                                                 \
+        FOR_EACH_BIT(i, active, {                                                                            \
+            const lr_value *v = left_value(t, &roots[i]);                                                    \
+            holds |= (uint64_t)(HOLDS) << i;                                                                 \
+        })                                                                                                   \
+    }
     switch (t->kind) {
     case T_CONST:
         return t->value ? active : 0;
     case T_EXISTS:
-        FOR_EACH_BIT(i, active, holds |= (uint64_t)(left_value(t, &roots[i]) != NULL) << i;)
+        EACH_RECORD(v != NULL);
         break;
     case T_INT:
-        FOR_EACH_BIT(i, active, holds |= (uint64_t)int_holds(t, left_value(t, &roots[i])) << i;)
+        EACH_RECORD(int_holds(t, v));
         break;
     case T_FLOAT:
-        FOR_EACH_BIT(i, active, holds |= (uint64_t)float_holds(t, left_value(t, &roots[i])) << i;)
+        EACH_RECORD(float_holds(t, v));
         break;
     case T_STR_EQ:
-        FOR_EACH_BIT(i, active, holds |= (uint64_t)str_eq_holds(t, left_value(t, &roots[i])) << i;)
+        EACH_RECORD(str_eq_holds(t, v));
         break;
     case T_MATCH:
-        FOR_EACH_BIT(i, active, holds |= (uint64_t)match_holds(e, t, left_value(t, &roots[i])) << i;)
+        EACH_RECORD(match_holds(e, t, v));
         break;
     case T_IN_INT:
     case T_IN_STR:
     case T_IN:
-        FOR_EACH_BIT(i, active, holds |= (uint64_t)in_holds(t, left_value(t, &roots[i])) << i;)
+        EACH_RECORD(in_holds(t, v));
         break;
-    default:
+    default: /* T_CMP: also reads the root (a field on the right) */
         FOR_EACH_BIT(i, active, holds |= (uint64_t)run_test(e, t, &roots[i]) << i;)
         break;
     }
+#undef EACH_RECORD
     return holds;
 }
 
@@ -713,7 +656,7 @@ uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_
      * so when test k runs, every test that can jump to it has run. */
     uint64_t arrive[LR_EXPR_BATCH_TESTS];
     uint64_t reached = 1, yes = 0;
-    bool slotted = (active & ~indexed) == 0; /* every record has the parser's key index */
+    bool all_indexed = (active & ~indexed) == 0; /* every record has the parser's key index */
     arrive[0] = active;
     for (size_t k = 0; k < e->nprog; k++) {
         if (!(reached >> k & 1))
@@ -722,7 +665,7 @@ uint64_t lr_expr_eval_batch(const lr_expr *e, const lr_expr_root *roots, uint64_
         if (!here)
             continue;
         const test *t = &e->prog[k];
-        uint64_t holds = run_test_batch(e, t, roots, here, slotted);
+        uint64_t holds = run_test_batch(e, t, roots, here, all_indexed);
         uint64_t to[2] = {holds, here & ~holds}; /* on_true, on_false */
         int32_t next[2] = {t->on_true, t->on_false};
         for (int w = 0; w < 2; w++) {

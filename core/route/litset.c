@@ -493,16 +493,15 @@ static ALWAYS_INLINE __m128i key16(const lr_litset *ls, bool small, size_t i)
 static ALWAYS_INLINE __m128i candidates16(const lr_litset *ls, size_t npairs, size_t nsingles, __m128i r0,
                                           __m128i r1)
 {
-    __m128i b0 = _mm_or_si128(r0, key16(ls, npairs <= 4 && !nsingles, 0)),
-            b1 = _mm_or_si128(r1, key16(ls, npairs <= 4 && !nsingles, 0));
+    const bool small = npairs <= 4 && !nsingles;
+    __m128i b0 = _mm_or_si128(r0, key16(ls, small, 0)), b1 = _mm_or_si128(r1, key16(ls, small, 0));
     __m128i m = _mm_setzero_si128();
     UNROLL
     for (size_t k = 0; k < npairs; k++)
-        m = _mm_or_si128(
-            m, _mm_and_si128(_mm_cmpeq_epi8(b0, key16(ls, npairs <= 4 && !nsingles, 1 + k)),
-                             _mm_cmpeq_epi8(b1, key16(ls, npairs <= 4 && !nsingles, 1 + npairs + k))));
+        m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(b0, key16(ls, small, 1 + k)),
+                                          _mm_cmpeq_epi8(b1, key16(ls, small, 1 + npairs + k))));
     for (size_t k = 0; k < nsingles; k++)
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(b0, key16(ls, npairs <= 4 && !nsingles, 1 + 2 * npairs + k)));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(b0, key16(ls, small, 1 + 2 * npairs + k)));
     return m;
 }
 
@@ -633,17 +632,15 @@ static ALWAYS_INLINE AVX2 __m256i key32(const lr_litset *ls, bool small, size_t 
 static ALWAYS_INLINE AVX2 __m256i candidates32(const lr_litset *ls, size_t npairs, size_t nsingles,
                                                __m256i r0, __m256i r1)
 {
-    __m256i b0 = _mm256_or_si256(r0, key32(ls, npairs <= 4 && !nsingles, 0)),
-            b1 = _mm256_or_si256(r1, key32(ls, npairs <= 4 && !nsingles, 0));
+    const bool small = npairs <= 4 && !nsingles;
+    __m256i b0 = _mm256_or_si256(r0, key32(ls, small, 0)), b1 = _mm256_or_si256(r1, key32(ls, small, 0));
     __m256i m = _mm256_setzero_si256();
     UNROLL
     for (size_t k = 0; k < npairs; k++)
-        m = _mm256_or_si256(
-            m, _mm256_and_si256(_mm256_cmpeq_epi8(b0, key32(ls, npairs <= 4 && !nsingles, 1 + k)),
-                                _mm256_cmpeq_epi8(b1, key32(ls, npairs <= 4 && !nsingles, 1 + npairs + k))));
+        m = _mm256_or_si256(m, _mm256_and_si256(_mm256_cmpeq_epi8(b0, key32(ls, small, 1 + k)),
+                                                _mm256_cmpeq_epi8(b1, key32(ls, small, 1 + npairs + k))));
     for (size_t k = 0; k < nsingles; k++)
-        m = _mm256_or_si256(m,
-                            _mm256_cmpeq_epi8(b0, key32(ls, npairs <= 4 && !nsingles, 1 + 2 * npairs + k)));
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(b0, key32(ls, small, 1 + 2 * npairs + k)));
     return m;
 }
 

@@ -446,7 +446,7 @@ void lr_routes_dispatch_batch(const lr_routes *r, lr_record *const *recs, size_t
     uint64_t given[LR_ROUTES_BATCH]; /* per record: see taken() */
     lr_expr_root roots[LR_ROUTES_BATCH];
     bool roots_ready = false; /* worked out for the first condition, shared by the others */
-    uint64_t indexed = 0;     /* lr_expr_roots_indexed(roots, n) */
+    uint64_t indexed = 0;     /* lr_expr_roots_indexed, with the roots */
     for (size_t i = 0; i < n; i++) {
         counts[i] = 0;
         given[i] = 0;
@@ -477,12 +477,10 @@ void lr_routes_dispatch_batch(const lr_routes *r, lr_record *const *recs, size_t
         }
         if (hit && rt->when) {
             if (!roots_ready) {
-                for (size_t i = 0; i < n; i++) {
-                    bool slots = recs[i]->has_key_slots;
+                for (size_t i = 0; i < n; i++)
                     lr_expr_root_init(&roots[i], recs[i]->ev.fields, recs[i]->fields_unique_keys,
-                                      slots ? recs[i]->key_slots : NULL);
-                    indexed |= (uint64_t)slots << i;
-                }
+                                      recs[i]->has_key_slots ? recs[i]->key_slots : NULL);
+                indexed = lr_expr_roots_indexed(roots, n);
                 roots_ready = true;
             }
             hit = lr_expr_eval_batch(rt->when, roots, hit, indexed);
